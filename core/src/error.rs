@@ -1,0 +1,146 @@
+//! The one error type of the engine.
+//!
+//! Every public function that can fail returns [`Result`]. Variants say what went wrong
+//! and where (item id, person row, field), so a surface (CLI, Python, WASM) can show the
+//! message as it is.
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the engine.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A model parameter is not finite or outside its allowed range.
+    #[error("item {item}: {field} = {value} is not allowed ({reason})")]
+    InvalidParameter {
+        /// Item id (or index when the item has no id).
+        item: String,
+        /// Parameter name, e.g. `slope`, `intercepts[2]`, `guessing`.
+        field: String,
+        /// The offending value.
+        value: f64,
+        /// What the value must satisfy.
+        reason: &'static str,
+    },
+    /// A list has the wrong length (thresholds for a model, options for an item, …).
+    #[error("item {item}: {field} has {found} entries, expected {expected}")]
+    WrongCount {
+        /// Item id.
+        item: String,
+        /// Field name.
+        field: String,
+        /// Expected length (or minimum, as the message of the caller says).
+        expected: usize,
+        /// Length found.
+        found: usize,
+    },
+    /// A response is outside the item's categories.
+    #[error("person {person}, item {item}: response {value} is outside the categories 0..={max}")]
+    ResponseOutOfRange {
+        /// Person (row) index, 0-based.
+        person: usize,
+        /// Item id or index.
+        item: String,
+        /// The response as given.
+        value: i64,
+        /// Highest allowed category.
+        max: usize,
+    },
+    /// The response matrix and the item list disagree in size.
+    #[error("responses have {found} item columns but {expected} items were given")]
+    WrongItemCount {
+        /// Number of items.
+        expected: usize,
+        /// Number of columns in the data.
+        found: usize,
+    },
+    /// The data buffer does not have persons × items entries.
+    #[error("response buffer has {found} entries, expected {persons} persons × {items} items")]
+    WrongDataLength {
+        /// Persons.
+        persons: usize,
+        /// Items.
+        items: usize,
+        /// Entries found.
+        found: usize,
+    },
+    /// Estimation settings are invalid (quadrature, prior, bounds, …).
+    #[error("invalid setting {setting}: {reason}")]
+    InvalidSetting {
+        /// Which setting.
+        setting: String,
+        /// Why.
+        reason: String,
+    },
+    /// The instrument JSON could not be read.
+    #[error("instrument JSON, line {line}, column {column}: {message}")]
+    InstrumentSyntax {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// Parser message.
+        message: String,
+    },
+    /// The instrument parsed but breaks a rule of the format.
+    #[error("instrument {location}: {message}")]
+    InvalidInstrument {
+        /// Where: e.g. `item SO03, field scale`.
+        location: String,
+        /// What rule is broken.
+        message: String,
+    },
+    /// A text lacks one of the instrument's languages.
+    #[error("instrument {location}: missing {language} translation")]
+    MissingTranslation {
+        /// Where: e.g. `item SO03, stem`.
+        location: String,
+        /// Language code (`kk`, `ru`, `en`).
+        language: String,
+    },
+    /// Two things share an id.
+    #[error("instrument: duplicate {kind} id {id:?}")]
+    DuplicateId {
+        /// `item`, `scale`, `profile`, …
+        kind: &'static str,
+        /// The repeated id.
+        id: String,
+    },
+    /// An id was referenced but does not exist.
+    #[error("unknown {kind} {id:?}{context}")]
+    UnknownId {
+        /// `scale`, `item`, `profile`, `option set`, `language`, …
+        kind: &'static str,
+        /// The id.
+        id: String,
+        /// Extra location text, e.g. ` (item SO03)`; may be empty.
+        context: String,
+    },
+    /// The instrument's format version is not one this build reads.
+    #[error("instrument format_version {found} is not supported (this build reads {supported})")]
+    UnsupportedFormatVersion {
+        /// Version in the file.
+        found: u32,
+        /// Version supported.
+        supported: u32,
+    },
+}
+
+impl Error {
+    /// Shorthand for [`Error::InvalidSetting`].
+    pub(crate) fn setting(setting: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidSetting {
+            setting: setting.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::InvalidInstrument`].
+    pub(crate) fn instrument(location: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::InvalidInstrument {
+            location: location.into(),
+            message: message.into(),
+        }
+    }
+}
