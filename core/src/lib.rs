@@ -19,3 +19,6 @@ pub mod error;
 pub mod model;
 
 pub use error::{Error, Result};
+pub mod quadrature;
+pub mod response;
+pub mod score;

@@ -1,0 +1,188 @@
+//! The response matrix: persons × items, model categories, missing = not administered.
+
+use crate::error::{Error, Result};
+use crate::model::{ResponseCurve, ResponseFunction};
+
+/// Marker for a response that was not administered (or left blank).
+pub const MISSING: u8 = u8::MAX;
+
+/// A dense, row-major persons × items matrix of model categories (0-based).
+///
+/// One byte per response keeps a national cohort (1,000,000 × 100) in 100 MB and lets
+/// the scoring loops walk memory in order. [`MISSING`] marks responses that were not
+/// administered; every scoring method skips them.
+///
+/// # Examples
+///
+/// ```
+/// use bagdar::response::ResponseMatrix;
+/// let m = ResponseMatrix::from_rows(&[vec![Some(1), None], vec![Some(0), Some(1)]])?;
+/// assert_eq!(m.persons(), 2);
+/// assert_eq!(m.get(0, 1), None);
+/// # Ok::<(), bagdar::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseMatrix {
+    persons: usize,
+    items: usize,
+    data: Vec<u8>,
+}
+
+impl ResponseMatrix {
+    /// Wraps a row-major buffer (`MISSING` for not administered).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WrongDataLength`] when `data.len() != persons · items`.
+    pub fn new(persons: usize, items: usize, data: Vec<u8>) -> Result<Self> {
+        if persons.checked_mul(items) != Some(data.len()) {
+            return Err(Error::WrongDataLength {
+                persons,
+                items,
+                found: data.len(),
+            });
+        }
+        Ok(ResponseMatrix {
+            persons,
+            items,
+            data,
+        })
+    }
+
+    /// Builds the matrix from rows of optional categories.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WrongItemCount`] when rows differ in length;
+    /// [`Error::ResponseOutOfRange`] for a category ≥ 255.
+    pub fn from_rows(rows: &[Vec<Option<u8>>]) -> Result<Self> {
+        let items = rows.first().map_or(0, Vec::len);
+        let mut data = Vec::with_capacity(rows.len() * items);
+        for (person, row) in rows.iter().enumerate() {
+            if row.len() != items {
+                return Err(Error::WrongItemCount {
+                    expected: items,
+                    found: row.len(),
+                });
+            }
+            for (item, value) in row.iter().enumerate() {
+                match value {
+                    Some(MISSING) => {
+                        return Err(Error::ResponseOutOfRange {
+                            person,
+                            item: item.to_string(),
+                            value: MISSING as i64,
+                            max: MISSING as usize - 1,
+                        });
+                    }
+                    Some(v) => data.push(*v),
+                    None => data.push(MISSING),
+                }
+            }
+        }
+        ResponseMatrix::new(rows.len(), items, data)
+    }
+
+    /// Builds the matrix from floating-point values as numpy and pandas hold them:
+    /// NaN = not administered, otherwise a whole number ≥ 0.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WrongDataLength`]; [`Error::ResponseOutOfRange`] for a negative,
+    /// fractional, infinite or too large value (the error names person and item).
+    pub fn from_f64(persons: usize, items: usize, values: &[f64]) -> Result<Self> {
+        if persons.checked_mul(items) != Some(values.len()) {
+            return Err(Error::WrongDataLength {
+                persons,
+                items,
+                found: values.len(),
+            });
+        }
+        let mut data = Vec::with_capacity(values.len());
+        for (i, &v) in values.iter().enumerate() {
+            if v.is_nan() {
+                data.push(MISSING);
+            } else if v >= 0.0 && v < MISSING as f64 && v.fract() == 0.0 {
+                data.push(v as u8);
+            } else {
+                return Err(Error::ResponseOutOfRange {
+                    person: i / items.max(1),
+                    item: (i % items.max(1)).to_string(),
+                    value: if v.is_finite() { v as i64 } else { i64::MAX },
+                    max: MISSING as usize - 1,
+                });
+            }
+        }
+        ResponseMatrix::new(persons, items, data)
+    }
+
+    /// Number of persons (rows).
+    pub fn persons(&self) -> usize {
+        self.persons
+    }
+
+    /// Number of items (columns).
+    pub fn items(&self) -> usize {
+        self.items
+    }
+
+    /// One person's responses.
+    pub fn row(&self, person: usize) -> &[u8] {
+        &self.data[person * self.items..(person + 1) * self.items]
+    }
+
+    /// The whole buffer, row-major.
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// One response, `None` when not administered.
+    pub fn get(&self, person: usize, item: usize) -> Option<u8> {
+        let v = self.data[person * self.items + item];
+        (v != MISSING).then_some(v)
+    }
+
+    /// A matrix holding only the given columns, in the given order.
+    pub fn select_columns(&self, columns: &[usize]) -> ResponseMatrix {
+        let mut data = Vec::with_capacity(self.persons * columns.len());
+        for p in 0..self.persons {
+            let row = self.row(p);
+            data.extend(columns.iter().map(|&c| row[c]));
+        }
+        ResponseMatrix {
+            persons: self.persons,
+            items: columns.len(),
+            data,
+        }
+    }
+
+    /// Checks the matrix against the items: same number of columns, every response
+    /// within its item's categories.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WrongItemCount`] or [`Error::ResponseOutOfRange`] (first offending cell;
+    /// `item_ids` name the item when given).
+    pub fn check(&self, items: &[ResponseFunction], item_ids: Option<&[String]>) -> Result<()> {
+        if items.len() != self.items {
+            return Err(Error::WrongItemCount {
+                expected: items.len(),
+                found: self.items,
+            });
+        }
+        let maxima: Vec<u8> = items.iter().map(|f| (f.categories() - 1) as u8).collect();
+        for p in 0..self.persons {
+            for (i, (&v, &max)) in self.row(p).iter().zip(&maxima).enumerate() {
+                if v != MISSING && v > max {
+                    return Err(Error::ResponseOutOfRange {
+                        person: p,
+                        item: item_ids.map_or_else(|| i.to_string(), |ids| ids[i].clone()),
+                        value: v as i64,
+                        max: max as usize,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,118 @@
+//! EAP scoring on log-probability tables.
+
+use super::{Estimate, Status};
+use crate::model::{MAX_CATEGORIES, ResponseCurve, ResponseFunction};
+use crate::quadrature::Quadrature;
+use crate::response::MISSING;
+
+/// ln P_ik(θ_q) for every item i, category k and node q, laid out so that one
+/// (item, category) row of Q values is contiguous: scoring a person adds one row per
+/// answered item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogTable {
+    nodes: usize,
+    offsets: Vec<usize>,
+    values: Vec<f64>,
+}
+
+impl LogTable {
+    /// Tabulates the items on the nodes.
+    pub fn new(items: &[ResponseFunction], nodes: &[f64]) -> Self {
+        let q = nodes.len();
+        let mut offsets = Vec::with_capacity(items.len());
+        let mut values = Vec::new();
+        let mut lp = [0.0; MAX_CATEGORIES];
+        for f in items {
+            let k = f.categories();
+            let base = values.len();
+            offsets.push(base);
+            values.resize(base + k * q, 0.0);
+            for (qi, &theta) in nodes.iter().enumerate() {
+                f.log_probabilities(theta, &mut lp);
+                for c in 0..k {
+                    values[base + c * q + qi] = lp[c];
+                }
+            }
+        }
+        LogTable {
+            nodes: q,
+            offsets,
+            values,
+        }
+    }
+
+    /// ln P_ik(θ_q) for q = 0..Q.
+    #[inline]
+    pub fn row(&self, item: usize, category: usize) -> &[f64] {
+        let start = self.offsets[item] + category * self.nodes;
+        &self.values[start..start + self.nodes]
+    }
+
+    /// Adds the log-likelihood of `responses` to `acc` (length Q); returns the number
+    /// of answered items.
+    #[inline]
+    pub fn accumulate(&self, responses: &[u8], acc: &mut [f64]) -> usize {
+        let mut answered = 0;
+        for (item, &x) in responses.iter().enumerate() {
+            if x != MISSING {
+                answered += 1;
+                for (a, l) in acc.iter_mut().zip(self.row(item, x as usize)) {
+                    *a += l;
+                }
+            }
+        }
+        answered
+    }
+}
+
+/// Writes normalized posterior weights into `out`; returns the number answered.
+pub(crate) fn posterior_row(
+    table: &LogTable,
+    quadrature: &Quadrature,
+    row: &[u8],
+    out: &mut [f64],
+) -> usize {
+    out.copy_from_slice(quadrature.log_weights());
+    let answered = table.accumulate(row, out);
+    let max = out.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut total = 0.0;
+    for v in out.iter_mut() {
+        *v = (*v - max).exp();
+        total += *v;
+    }
+    for v in out.iter_mut() {
+        *v /= total;
+    }
+    answered
+}
+
+/// EAP and posterior SD of one row.
+pub(crate) fn eap_row(
+    table: &LogTable,
+    quadrature: &Quadrature,
+    row: &[u8],
+    scratch: &mut [f64],
+) -> Estimate {
+    let answered = posterior_row(table, quadrature, row, scratch);
+    let (theta, sd) = mean_sd(quadrature.nodes(), scratch);
+    Estimate {
+        theta,
+        se: sd,
+        status: if answered == 0 {
+            Status::NoResponses
+        } else {
+            Status::Ok
+        },
+    }
+}
+
+/// Mean and SD of a discrete distribution (two passes, no cancellation).
+pub(crate) fn mean_sd(nodes: &[f64], weights: &[f64]) -> (f64, f64) {
+    let mean: f64 = nodes.iter().zip(weights).map(|(t, w)| t * w).sum();
+    let var: f64 = nodes
+        .iter()
+        .zip(weights)
+        .map(|(t, w)| (t - mean) * (t - mean) * w)
+        .sum();
+    (mean, var.sqrt())
+}

@@ -1,0 +1,271 @@
+//! Modal estimators: MAP, ML and Warm's WLE.
+//!
+//! # Formula
+//!
+//! ```text
+//! S(θ) = Σ_i d ln P_{i,x_i}(θ)/dθ            score
+//! I(θ) = Σ_i Σ_k P'_ik² / P_ik               test information (answered items)
+//! J(θ) = Σ_i Σ_k P'_ik P''_ik / P_ik
+//! ML :  S(θ) = 0
+//! MAP:  S(θ) − (θ − μ)/σ² = 0
+//! WLE:  S(θ) + J(θ) / (2 I(θ)) = 0            (Warm 1989)
+//! ```
+//!
+//! Roots are found with Brent's method inside `bounds`. When every answered item has a
+//! log-concave response function the estimating equation has one root, bracketed by
+//! the bounds; with 3PL/4PL items the likelihood can have several local maxima, so the
+//! interval is scanned first and the root with the highest objective
+//! (log-likelihood, plus log prior for MAP, plus ½ ln I for WLE) is taken.
+
+use super::{Estimate, Method, ScoringSettings, StandardError, Status, extremes};
+use crate::model::{ResponseCurve, ResponseFunction};
+use crate::response::MISSING;
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Sums {
+    log_likelihood: f64,
+    score: f64,
+    observed_information: f64,
+    information: f64,
+    warm: f64,
+}
+
+fn sums(items: &[ResponseFunction], row: &[u8], theta: f64) -> Sums {
+    let mut s = Sums::default();
+    for (f, &x) in items.iter().zip(row) {
+        if x == MISSING {
+            continue;
+        }
+        let t = f.terms(theta, x as usize);
+        s.log_likelihood += t.log_probability;
+        s.score += t.score;
+        s.observed_information += t.observed_information;
+        s.information += t.information;
+        s.warm += t.warm;
+    }
+    s
+}
+
+struct Problem<'a> {
+    items: &'a [ResponseFunction],
+    row: &'a [u8],
+    method: Method,
+    settings: &'a ScoringSettings,
+}
+
+impl Problem<'_> {
+    /// The estimating function f(θ) (decreasing through a maximum).
+    fn equation(&self, theta: f64) -> f64 {
+        let s = sums(self.items, self.row, theta);
+        match self.method {
+            Method::Ml => s.score,
+            Method::Map => s.score + self.prior_terms(theta).1,
+            Method::Wle => {
+                if s.information > 0.0 {
+                    s.score + s.warm / (2.0 * s.information)
+                } else {
+                    s.score
+                }
+            }
+            Method::Eap => unreachable!("EAP is not a modal estimator"),
+        }
+    }
+
+    /// The function the root maximizes (used to choose among several roots).
+    fn objective(&self, theta: f64) -> f64 {
+        let s = sums(self.items, self.row, theta);
+        match self.method {
+            Method::Ml => s.log_likelihood,
+            Method::Map => s.log_likelihood + self.prior_terms(theta).0,
+            Method::Wle => s.log_likelihood + 0.5 * s.information.max(f64::MIN_POSITIVE).ln(),
+            Method::Eap => unreachable!("EAP is not a modal estimator"),
+        }
+    }
+
+    fn prior_terms(&self, theta: f64) -> (f64, f64, f64) {
+        self.settings
+            .prior
+            .log_density(theta)
+            .unwrap_or((0.0, 0.0, 0.0))
+    }
+
+    fn standard_error(&self, theta: f64) -> f64 {
+        let s = sums(self.items, self.row, theta);
+        let info = match self.settings.standard_error {
+            StandardError::Expected => s.information,
+            StandardError::Observed => s.observed_information,
+        };
+        let info = match self.method {
+            Method::Map => info - self.prior_terms(theta).2,
+            _ => info,
+        };
+        if info > 0.0 {
+            1.0 / info.sqrt()
+        } else {
+            f64::INFINITY
+        }
+    }
+}
+
+/// MAP, ML or WLE for one row.
+pub(crate) fn estimate(
+    items: &[ResponseFunction],
+    row: &[u8],
+    method: Method,
+    settings: &ScoringSettings,
+) -> Estimate {
+    let (answered, all_min, all_max) = extremes(items, row);
+    if answered == 0 {
+        return match (method, &settings.prior) {
+            (Method::Map, crate::quadrature::Prior::Normal { mean, sd }) => Estimate {
+                theta: *mean,
+                se: *sd,
+                status: Status::NoResponses,
+            },
+            _ => Estimate::none(Status::NoResponses),
+        };
+    }
+    if method == Method::Ml && all_min {
+        return Estimate::none(Status::AllMinimum);
+    }
+    if method == Method::Ml && all_max {
+        return Estimate::none(Status::AllMaximum);
+    }
+    let problem = Problem {
+        items,
+        row,
+        method,
+        settings,
+    };
+    let [lo, hi] = settings.bounds;
+    let concave = items
+        .iter()
+        .zip(row)
+        .all(|(f, &x)| x == MISSING || f.is_log_concave());
+    let (theta, at_bound) = if concave {
+        solve_monotone(&problem, lo, hi)
+    } else {
+        solve_scanned(&problem, lo, hi)
+    };
+    Estimate {
+        theta,
+        se: problem.standard_error(theta),
+        status: if at_bound { Status::Bound } else { Status::Ok },
+    }
+}
+
+fn solve_monotone(problem: &Problem, lo: f64, hi: f64) -> (f64, bool) {
+    let (flo, fhi) = (problem.equation(lo), problem.equation(hi));
+    if flo <= 0.0 {
+        return (lo, true);
+    }
+    if fhi >= 0.0 {
+        return (hi, true);
+    }
+    (brent(|t| problem.equation(t), lo, hi, flo, fhi), false)
+}
+
+/// Scan step for non-concave likelihoods.
+const SCAN_STEP: f64 = 0.25;
+
+fn solve_scanned(problem: &Problem, lo: f64, hi: f64) -> (f64, bool) {
+    let n = (((hi - lo) / SCAN_STEP).ceil() as usize).max(2);
+    let step = (hi - lo) / n as f64;
+    let mut best: Option<(f64, f64, bool)> = None; // (objective, θ, at bound)
+    let mut consider = |theta: f64, at_bound: bool| {
+        let value = problem.objective(theta);
+        if best.is_none_or(|(b, _, _)| value > b) {
+            best = Some((value, theta, at_bound));
+        }
+    };
+    let mut prev_t = lo;
+    let mut prev_f = problem.equation(lo);
+    if prev_f < 0.0 {
+        consider(lo, true);
+    }
+    for i in 1..=n {
+        let t = if i == n { hi } else { lo + step * i as f64 };
+        let f = problem.equation(t);
+        if prev_f > 0.0 && f <= 0.0 {
+            let root = if f == 0.0 {
+                t
+            } else {
+                brent(|x| problem.equation(x), prev_t, t, prev_f, f)
+            };
+            consider(root, false);
+        }
+        prev_t = t;
+        prev_f = f;
+    }
+    if prev_f > 0.0 {
+        consider(hi, true);
+    }
+    match best {
+        Some((_, theta, at_bound)) => (theta, at_bound),
+        // f ≡ 0 everywhere (no information): report the midpoint as a bound case.
+        None => (0.5 * (lo + hi), true),
+    }
+}
+
+/// Brent–Dekker root finding on [a, b] with f(a)·f(b) < 0 (Brent 1973, ch. 4).
+pub(crate) fn brent(f: impl Fn(f64) -> f64, a: f64, b: f64, fa: f64, fb: f64) -> f64 {
+    const TOL: f64 = 1e-12;
+    let (mut a, mut b, mut fa, mut fb) = (a, b, fa, fb);
+    let (mut c, mut fc) = (a, fa);
+    let mut d = b - a;
+    let mut e = d;
+    for _ in 0..200 {
+        if (fb > 0.0) == (fc > 0.0) {
+            c = a;
+            fc = fa;
+            d = b - a;
+            e = d;
+        }
+        if fc.abs() < fb.abs() {
+            a = b;
+            b = c;
+            c = a;
+            fa = fb;
+            fb = fc;
+            fc = fa;
+        }
+        let tol = 2.0 * f64::EPSILON * b.abs() + 0.5 * TOL;
+        let m = 0.5 * (c - b);
+        if m.abs() <= tol || fb == 0.0 {
+            return b;
+        }
+        if e.abs() >= tol && fa.abs() > fb.abs() {
+            let s = fb / fa;
+            let (mut p, mut q);
+            if a == c {
+                p = 2.0 * m * s;
+                q = 1.0 - s;
+            } else {
+                let qq = fa / fc;
+                let r = fb / fc;
+                p = s * (2.0 * m * qq * (qq - r) - (b - a) * (r - 1.0));
+                q = (qq - 1.0) * (r - 1.0) * (s - 1.0);
+            }
+            if p > 0.0 {
+                q = -q;
+            } else {
+                p = -p;
+            }
+            if 2.0 * p < (3.0 * m * q - (tol * q).abs()).min((e * q).abs()) {
+                e = d;
+                d = p / q;
+            } else {
+                d = m;
+                e = d;
+            }
+        } else {
+            d = m;
+            e = d;
+        }
+        a = b;
+        fa = fb;
+        b += if d.abs() > tol { d } else { tol.copysign(m) };
+        fb = f(b);
+    }
+    b
+}
