@@ -1,1 +1,124 @@
-fn main() {}
+//! `bagdar`: batch command line for education departments.
+//!
+//! Exit codes: 0 success; 1 a fatal error in the input (unreadable instrument, header
+//! without the needed columns, …); 2 an I/O error (a file that cannot be read or
+//! written). Rows that cannot be scored are not fatal: they go to the rejects file.
+
+mod output;
+mod score;
+
+use anyhow::{Context, Result};
+use bagdar::instrument::Instrument;
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "bagdar", version, about = "Career-guidance diagnostics scored with item response theory.", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check an instrument file and print its checksum.
+    ///
+    /// Example: bagdar validate data/instruments/kasip-demo.json
+    Validate {
+        /// Instrument JSON file.
+        instrument: PathBuf,
+    },
+    /// Print the JSON Schema of the instrument format.
+    ///
+    /// Example: bagdar schema > data/instrument.schema.json
+    Schema,
+    /// Write a simulated cohort of students as a response CSV (seeded).
+    ///
+    /// Example: bagdar simulate --instrument data/instruments/kasip-demo.json --students 10000 --seed 20261123 --output data/demo/responses.csv
+    Simulate(score::SimulateArgs),
+    /// Score a response file: every scale of the instrument, one row per student.
+    ///
+    /// Example: bagdar score data/demo/responses.csv --instrument data/instruments/kasip-demo.json --output scores.csv --rejects rejects.csv
+    Score(score::ScoreArgs),
+}
+
+/// A fatal error with its exit code.
+pub(crate) enum Failure {
+    Input(anyhow::Error),
+    Io(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        if e.chain()
+            .any(|c| c.downcast_ref::<std::io::Error>().is_some())
+        {
+            Failure::Io(e)
+        } else {
+            Failure::Input(e)
+        }
+    }
+}
+
+pub(crate) fn load_instrument(path: &Path) -> Result<Instrument> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read instrument {}", path.display()))?;
+    Instrument::from_json(&text).with_context(|| format!("instrument {}", path.display()))
+}
+
+fn run(cli: Cli) -> std::result::Result<(), Failure> {
+    match cli.command {
+        Command::Validate { instrument } => {
+            let ins = load_instrument(&instrument)?;
+            let d = ins.definition();
+            println!(
+                "{} {} ok: {} scales, {} items, {} profiles, languages {}{}",
+                d.id,
+                d.version,
+                d.scales.len(),
+                d.items.len(),
+                d.profiles.len(),
+                d.languages.join("/"),
+                if d.demonstration {
+                    " (demonstration parameters)"
+                } else {
+                    ""
+                }
+            );
+            println!("checksum {}", ins.checksum());
+            Ok(())
+        }
+        Command::Schema => {
+            let schema = bagdar::instrument::json_schema();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&schema).map_err(anyhow::Error::from)?
+            );
+            Ok(())
+        }
+        Command::Simulate(args) => score::simulate(args),
+        Command::Score(args) => score::score(args),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Input(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Io(e)) => {
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -15,10 +15,13 @@
 //! # Ok::<(), bagdar::Error>(())
 //! ```
 
+pub mod batch;
 pub mod error;
+pub mod instrument;
 pub mod model;
 
 pub use error::{Error, Result};
 pub mod quadrature;
 pub mod response;
 pub mod score;
+pub mod simulate;

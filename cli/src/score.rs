@@ -1,0 +1,289 @@
+//! `bagdar simulate` and `bagdar score`.
+
+use crate::output::AtomicFile;
+use crate::{Failure, load_instrument};
+use anyhow::{Context, anyhow};
+use bagdar::batch::{ColumnNames, Record, Reject, RowReader, TableLayout, neutralize_cell};
+use bagdar::response::ResponseMatrix;
+use bagdar::score::{Estimate, Method, ScoringSettings};
+use bagdar::simulate::{CohortSettings, cohort};
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct SimulateArgs {
+    /// Instrument JSON file.
+    #[arg(long)]
+    instrument: PathBuf,
+    /// Number of students.
+    #[arg(long, default_value_t = 10_000)]
+    students: usize,
+    /// Seed of every random step (same seed, same file).
+    #[arg(long, default_value_t = 20_261_123)]
+    seed: u64,
+    /// Probability of leaving an answer blank.
+    #[arg(long, default_value_t = 0.02)]
+    omission_rate: f64,
+    /// Do not add the deliberately malformed demonstration rows.
+    #[arg(long)]
+    no_malformed: bool,
+    /// Output CSV.
+    #[arg(long)]
+    output: PathBuf,
+}
+
+pub fn simulate(args: SimulateArgs) -> Result<(), Failure> {
+    let instrument = load_instrument(&args.instrument)?;
+    let settings = CohortSettings {
+        students: args.students,
+        seed: args.seed,
+        omission_rate: args.omission_rate,
+        malformed_rows: !args.no_malformed,
+        ..CohortSettings::default()
+    };
+    let cohort = cohort(&instrument, &settings).context("simulation settings")?;
+    let mut file = AtomicFile::create(&args.output)?;
+    {
+        let mut w = csv::WriterBuilder::new()
+            .flexible(true)
+            .from_writer(file.writer());
+        w.write_record(&cohort.header)
+            .map_err(anyhow::Error::from)?;
+        for row in &cohort.rows {
+            w.write_record(row).map_err(anyhow::Error::from)?;
+        }
+        w.flush().map_err(anyhow::Error::from)?;
+    }
+    file.commit()?;
+    eprintln!(
+        "wrote {} rows ({} students, {} malformed) to {}",
+        cohort.rows.len(),
+        args.students,
+        cohort.rows.len() - args.students,
+        args.output.display()
+    );
+    Ok(())
+}
+
+#[derive(clap::Args)]
+pub struct ScoreArgs {
+    /// Response CSV: a header row with the student id column and one column per item id.
+    input: PathBuf,
+    /// Instrument JSON file.
+    #[arg(long)]
+    instrument: PathBuf,
+    /// Scores CSV to write (written atomically).
+    #[arg(long)]
+    output: PathBuf,
+    /// Rejected rows CSV (row number, student id, reason). Default: <output>.rejects.csv
+    #[arg(long)]
+    rejects: Option<PathBuf>,
+    /// Scoring method: eap, map, ml or wle.
+    #[arg(long, default_value = "eap")]
+    method: String,
+    /// Fraction of the instrument's items a row must answer to be scored.
+    #[arg(long, default_value_t = 0.5)]
+    min_answered: f64,
+    /// Field delimiter of the input (one character).
+    #[arg(long, default_value = ",")]
+    delimiter: char,
+    /// Rows scored per chunk (memory stays flat whatever the file size).
+    #[arg(long, default_value_t = 16_384)]
+    chunk: usize,
+    /// Student id column.
+    #[arg(long, default_value = "student_id")]
+    id_column: String,
+    /// Region column.
+    #[arg(long, default_value = "region")]
+    region_column: String,
+    /// School column.
+    #[arg(long, default_value = "school")]
+    school_column: String,
+    /// Language column.
+    #[arg(long, default_value = "language")]
+    language_column: String,
+    /// No summary on standard error.
+    #[arg(long)]
+    quiet: bool,
+}
+
+pub fn score(args: ScoreArgs) -> Result<(), Failure> {
+    let instrument = load_instrument(&args.instrument)?;
+    let method: Method = args.method.parse().map_err(|e| anyhow!("--method: {e}"))?;
+    if !args.delimiter.is_ascii() {
+        return Err(anyhow!("--delimiter must be a single ASCII character").into());
+    }
+    let battery = instrument
+        .scorers(&ScoringSettings::with_method(method))
+        .context("scoring settings")?;
+    let input = std::fs::File::open(&args.input)
+        .with_context(|| format!("cannot read {}", args.input.display()))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(args.delimiter as u8)
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(std::io::BufReader::with_capacity(1 << 20, input));
+    let mut records = reader.records();
+    let header = match records.next() {
+        Some(h) => {
+            h.with_context(|| format!("{}: cannot read the header", args.input.display()))?
+        }
+        None => return Err(anyhow!("{} is empty: no header row", args.input.display()).into()),
+    };
+    let header: Vec<String> = header.iter().map(str::to_string).collect();
+    let names = ColumnNames {
+        student_id: args.id_column.clone(),
+        region: args.region_column.clone(),
+        school: args.school_column.clone(),
+        language: args.language_column.clone(),
+    };
+    let layout = TableLayout::from_header(&header, &instrument, &names)
+        .with_context(|| format!("{}: header", args.input.display()))?;
+    let mut rows = RowReader::new(&instrument, layout, args.min_answered);
+
+    let rejects_path = args.rejects.clone().unwrap_or_else(|| {
+        let mut p = args.output.clone().into_os_string();
+        p.push(".rejects.csv");
+        PathBuf::from(p)
+    });
+    let mut out_file = AtomicFile::create(&args.output)?;
+    let mut rej_file = AtomicFile::create(&rejects_path)?;
+    let mut out = csv::Writer::from_writer(out_file.writer());
+    let mut rej = csv::Writer::from_writer(rej_file.writer());
+    let mut out_header = vec![
+        "student_id".to_string(),
+        "region".into(),
+        "school".into(),
+        "language".into(),
+    ];
+    for s in instrument.scales() {
+        out_header.push(format!("{}_theta", s.id));
+        out_header.push(format!("{}_se", s.id));
+        out_header.push(format!("{}_status", s.id));
+    }
+    out_header.push("method".into());
+    out_header.push("instrument_checksum".into());
+    out.write_record(&out_header).map_err(anyhow::Error::from)?;
+    rej.write_record(["row", "student_id", "reason", "detail"])
+        .map_err(anyhow::Error::from)?;
+
+    let (mut read, mut scored, mut rejected) = (0u64, 0u64, 0u64);
+    let mut chunk: Vec<Record> = Vec::with_capacity(args.chunk.max(1));
+    let flush = |chunk: &mut Vec<Record>, out: &mut csv::Writer<_>| -> anyhow::Result<u64> {
+        if chunk.is_empty() {
+            return Ok(0);
+        }
+        let items = instrument.items().len();
+        let data: Vec<u8> = chunk
+            .iter()
+            .flat_map(|r| r.responses.iter().copied())
+            .collect();
+        let matrix = ResponseMatrix::new(chunk.len(), items, data)?;
+        let scores = battery.score(&matrix)?;
+        for (p, record) in chunk.iter().enumerate() {
+            let mut line: Vec<String> = vec![
+                neutralize_cell(&record.student_id).into_owned(),
+                neutralize_cell(record.region.as_deref().unwrap_or("")).into_owned(),
+                neutralize_cell(record.school.as_deref().unwrap_or("")).into_owned(),
+                neutralize_cell(record.language.as_deref().unwrap_or("")).into_owned(),
+            ];
+            for scale in &scores {
+                push_estimate(&mut line, &scale[p]);
+            }
+            line.push(method.name().into());
+            line.push(instrument.checksum().into());
+            out.write_record(&line)?;
+        }
+        let n = chunk.len() as u64;
+        chunk.clear();
+        Ok(n)
+    };
+    for (index, record) in records.enumerate() {
+        let row_number = index as u64 + 1;
+        read += 1;
+        let fields: Vec<String> = match record {
+            Ok(r) => r.iter().map(str::to_string).collect(),
+            Err(e) => {
+                // An unreadable row (e.g. invalid UTF-8) is rejected, not fatal.
+                write_reject(&mut rej, row_number, None, "unreadable", &e.to_string())?;
+                rejected += 1;
+                continue;
+            }
+        };
+        match rows.read(row_number, &fields) {
+            Ok(r) => {
+                chunk.push(r);
+                if chunk.len() >= args.chunk.max(1) {
+                    scored += flush(&mut chunk, &mut out)?;
+                }
+            }
+            Err(reject) => {
+                write_reject_of(&mut rej, &reject)?;
+                rejected += 1;
+            }
+        }
+    }
+    scored += flush(&mut chunk, &mut out)?;
+    out.flush().map_err(anyhow::Error::from)?;
+    rej.flush().map_err(anyhow::Error::from)?;
+    drop(out);
+    drop(rej);
+    debug_assert_eq!(read, scored + rejected);
+    out_file.commit()?;
+    rej_file.commit()?;
+    if !args.quiet {
+        eprintln!(
+            "read {read} rows = scored {scored} + rejected {rejected}\nscores:  {}\nrejects: {}\ninstrument {} (checksum {}), method {}",
+            args.output.display(),
+            rejects_path.display(),
+            instrument.definition().id,
+            &instrument.checksum()[..12],
+            method.name()
+        );
+    }
+    Ok(())
+}
+
+fn push_estimate(line: &mut Vec<String>, e: &Estimate) {
+    let number = |v: f64| {
+        if v.is_finite() {
+            format!("{v:.6}")
+        } else {
+            String::new()
+        }
+    };
+    line.push(number(e.theta));
+    line.push(number(e.se));
+    line.push(e.status.name().into());
+}
+
+fn write_reject_of<W: Write>(w: &mut csv::Writer<W>, reject: &Reject) -> anyhow::Result<()> {
+    let code = serde_json::to_value(&reject.reason)?
+        .get("reason")
+        .and_then(|v| v.as_str())
+        .unwrap_or("rejected")
+        .to_string();
+    write_reject(
+        w,
+        reject.row,
+        reject.student_id.as_deref(),
+        &code,
+        &reject.reason.to_string(),
+    )
+}
+
+fn write_reject<W: Write>(
+    w: &mut csv::Writer<W>,
+    row: u64,
+    student: Option<&str>,
+    code: &str,
+    detail: &str,
+) -> anyhow::Result<()> {
+    w.write_record([
+        row.to_string(),
+        neutralize_cell(student.unwrap_or("")).into_owned(),
+        code.to_string(),
+        neutralize_cell(detail).into_owned(),
+    ])?;
+    Ok(())
+}

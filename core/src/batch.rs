@@ -1,0 +1,366 @@
+//! Tabular response files: mapping a header to the instrument, reading one row of text
+//! fields into coded responses, and the reasons a row is rejected.
+//!
+//! File formats (CSV, Excel) are read by the surfaces; the meaning of the fields lives
+//! here, so the CLI, Python and WASM accept and reject exactly the same rows.
+
+use crate::error::{Error, Result};
+use crate::instrument::Instrument;
+use crate::response::MISSING;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
+/// Names of the identifier and grouping columns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ColumnNames {
+    /// Student identifier (required column).
+    pub student_id: String,
+    /// Region (optional column).
+    pub region: String,
+    /// School (optional column).
+    pub school: String,
+    /// Answer language (optional column; when present it must be one of the
+    /// instrument's languages).
+    pub language: String,
+}
+
+impl Default for ColumnNames {
+    fn default() -> Self {
+        ColumnNames {
+            student_id: "student_id".into(),
+            region: "region".into(),
+            school: "school".into(),
+            language: "language".into(),
+        }
+    }
+}
+
+/// Where each needed column sits in the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableLayout {
+    columns: usize,
+    student_id: usize,
+    region: Option<usize>,
+    school: Option<usize>,
+    language: Option<usize>,
+    items: Vec<usize>,
+}
+
+impl TableLayout {
+    /// Finds the columns in a header row. Extra columns are ignored.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] naming the missing student-id column or the first
+    /// instrument items without a column, or a column name that appears twice.
+    pub fn from_header<S: AsRef<str>>(
+        header: &[S],
+        instrument: &Instrument,
+        names: &ColumnNames,
+    ) -> Result<Self> {
+        let header: Vec<&str> = header
+            .iter()
+            .map(|h| h.as_ref().trim_start_matches('\u{feff}').trim())
+            .collect();
+        let mut seen = HashSet::new();
+        for h in &header {
+            if !h.is_empty() && !seen.insert(*h) {
+                return Err(Error::setting(
+                    "header",
+                    format!("column {h:?} appears more than once"),
+                ));
+            }
+        }
+        let find = |name: &str| header.iter().position(|h| *h == name);
+        let student_id = find(&names.student_id).ok_or_else(|| {
+            Error::setting(
+                "header",
+                format!("no student id column {:?}", names.student_id),
+            )
+        })?;
+        let ids = instrument.item_ids();
+        let mut items = Vec::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        for id in &ids {
+            match find(id) {
+                Some(c) => items.push(c),
+                None => missing.push(*id),
+            }
+        }
+        if !missing.is_empty() {
+            let shown: Vec<&str> = missing.iter().take(5).copied().collect();
+            return Err(Error::setting(
+                "header",
+                format!(
+                    "{} of the instrument's {} items have no column (first: {})",
+                    missing.len(),
+                    ids.len(),
+                    shown.join(", ")
+                ),
+            ));
+        }
+        Ok(TableLayout {
+            columns: header.len(),
+            student_id,
+            region: find(&names.region),
+            school: find(&names.school),
+            language: find(&names.language),
+            items,
+        })
+    }
+
+    /// Number of columns in the header.
+    pub fn columns(&self) -> usize {
+        self.columns
+    }
+}
+
+/// Why a row was not scored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum RejectReason {
+    /// The row does not have the header's number of fields.
+    #[error("wrong column count: expected {expected}, found {found}")]
+    WrongColumnCount {
+        /// Columns in the header.
+        expected: usize,
+        /// Fields in the row.
+        found: usize,
+    },
+    /// The student id is empty.
+    #[error("missing student id")]
+    MissingId,
+    /// The student id was seen in an earlier row.
+    #[error("duplicate student id (first seen in row {first_row})")]
+    DuplicateId {
+        /// Row number where the id first appeared.
+        first_row: u64,
+    },
+    /// The language is not one of the instrument's.
+    #[error("unknown language {value:?}")]
+    UnknownLanguage {
+        /// The value found.
+        value: String,
+    },
+    /// A response is not a whole number.
+    #[error("item {item}: {value:?} is not a number")]
+    NotANumber {
+        /// Item id.
+        item: String,
+        /// The text found.
+        value: String,
+    },
+    /// A response is not one of the item's option values.
+    #[error("item {item}: value {value} is not one of the options {allowed}")]
+    OutOfRange {
+        /// Item id.
+        item: String,
+        /// The value found.
+        value: i64,
+        /// The allowed values, e.g. `1..5`.
+        allowed: String,
+    },
+    /// Fewer items answered than required.
+    #[error("too many missing: {answered} of {items} items answered, at least {required} required")]
+    TooManyMissing {
+        /// Items answered.
+        answered: usize,
+        /// Items in the instrument.
+        items: usize,
+        /// Minimum required.
+        required: usize,
+    },
+}
+
+/// A rejected row: its number, its student id when readable, and the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reject {
+    /// 1-based data row number (the header is row 0).
+    pub row: u64,
+    /// Student id, when the row had one.
+    pub student_id: Option<String>,
+    /// Why.
+    pub reason: RejectReason,
+}
+
+/// One accepted row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// 1-based data row number.
+    pub row: u64,
+    /// Student id.
+    pub student_id: String,
+    /// Region, when the file has the column.
+    pub region: Option<String>,
+    /// School, when the file has the column.
+    pub school: Option<String>,
+    /// Answer language, when the file has the column.
+    pub language: Option<String>,
+    /// Model categories in instrument item order ([`MISSING`] = blank).
+    pub responses: Vec<u8>,
+}
+
+/// Reads rows against a layout, remembering ids to catch duplicates.
+///
+/// # Examples
+///
+/// ```
+/// use bagdar::batch::{ColumnNames, RejectReason, RowReader, TableLayout};
+/// # let json = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/instruments/kasip-demo.json")).unwrap();
+/// let instrument = bagdar::instrument::Instrument::from_json(&json)?;
+/// let mut header = vec!["student_id".to_string(), "language".to_string()];
+/// header.extend(instrument.item_ids().iter().map(|s| s.to_string()));
+/// let layout = TableLayout::from_header(&header, &instrument, &ColumnNames::default())?;
+/// let mut reader = RowReader::new(&instrument, layout, 0.5);
+/// let mut fields = vec!["S1".to_string(), "kk".to_string()];
+/// fields.extend(std::iter::repeat("3".to_string()).take(instrument.items().len()));
+/// assert!(reader.read(1, &fields).is_ok());
+/// let again = reader.read(2, &fields).unwrap_err();
+/// assert_eq!(again.reason, RejectReason::DuplicateId { first_row: 1 });
+/// # Ok::<(), bagdar::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct RowReader<'a> {
+    instrument: &'a Instrument,
+    layout: TableLayout,
+    required: usize,
+    seen: std::collections::HashMap<String, u64>,
+}
+
+impl<'a> RowReader<'a> {
+    /// `min_answered` is the fraction (0–1) of the instrument's items a row must answer.
+    pub fn new(instrument: &'a Instrument, layout: TableLayout, min_answered: f64) -> Self {
+        let items = instrument.items().len();
+        let required = ((min_answered.clamp(0.0, 1.0) * items as f64).ceil() as usize).max(1);
+        RowReader {
+            instrument,
+            layout,
+            required,
+            seen: Default::default(),
+        }
+    }
+
+    /// Minimum number of answered items.
+    pub fn required(&self) -> usize {
+        self.required
+    }
+
+    /// Reads one row of text fields.
+    ///
+    /// # Errors
+    ///
+    /// A [`Reject`] with the first reason found, checked in this order: column count,
+    /// student id, language, each item's value, number answered, duplicate id (a
+    /// rejected row does not claim its id).
+    pub fn read<S: AsRef<str>>(&mut self, row: u64, fields: &[S]) -> Result<Record, Reject> {
+        let layout = &self.layout;
+        let field = |i: usize| fields.get(i).map(|f| f.as_ref().trim());
+        let student_id = field(layout.student_id)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        let reject = |reason| Reject {
+            row,
+            student_id: student_id.clone(),
+            reason,
+        };
+        if fields.len() != layout.columns {
+            return Err(reject(RejectReason::WrongColumnCount {
+                expected: layout.columns,
+                found: fields.len(),
+            }));
+        }
+        let Some(id) = student_id.clone() else {
+            return Err(reject(RejectReason::MissingId));
+        };
+        let language = layout.language.and_then(field).map(str::to_string);
+        if let Some(l) = &language
+            && !self.instrument.definition().languages.contains(l)
+        {
+            return Err(reject(RejectReason::UnknownLanguage { value: l.clone() }));
+        }
+        let mut responses = Vec::with_capacity(layout.items.len());
+        let mut answered = 0;
+        for (i, &column) in layout.items.iter().enumerate() {
+            let text = field(column).unwrap_or("");
+            if text.is_empty() {
+                responses.push(MISSING);
+                continue;
+            }
+            let item_id = || self.instrument.definition().items[i].id.clone();
+            let value = parse_whole(text).ok_or_else(|| {
+                reject(RejectReason::NotANumber {
+                    item: item_id(),
+                    value: text.to_string(),
+                })
+            })?;
+            let scoring = self.instrument.answer_scoring(i);
+            let category = scoring.category(value).ok_or_else(|| {
+                reject(RejectReason::OutOfRange {
+                    item: item_id(),
+                    value,
+                    allowed: describe_values(scoring.values()),
+                })
+            })?;
+            answered += 1;
+            responses.push(category);
+        }
+        if answered < self.required {
+            return Err(reject(RejectReason::TooManyMissing {
+                answered,
+                items: layout.items.len(),
+                required: self.required,
+            }));
+        }
+        if let Some(&first_row) = self.seen.get(&id) {
+            return Err(reject(RejectReason::DuplicateId { first_row }));
+        }
+        self.seen.insert(id.clone(), row);
+        Ok(Record {
+            row,
+            student_id: id,
+            region: layout.region.and_then(field).map(str::to_string),
+            school: layout.school.and_then(field).map(str::to_string),
+            language,
+            responses,
+        })
+    }
+}
+
+/// Parses "3", " 3 ", "3.0" (as spreadsheets export whole numbers); not "3.5".
+fn parse_whole(text: &str) -> Option<i64> {
+    if let Ok(v) = text.parse::<i64>() {
+        return Some(v);
+    }
+    let v: f64 = text.parse().ok()?;
+    (v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15).then_some(v as i64)
+}
+
+fn describe_values(values: &[i64]) -> String {
+    let contiguous = values.windows(2).all(|w| w[1] == w[0] + 1);
+    match (values.first(), values.last()) {
+        (Some(a), Some(b)) if contiguous && values.len() > 2 => format!("{a}..{b}"),
+        _ => values
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
+    }
+}
+
+/// Neutralizes a text cell for spreadsheet output: a leading `=`, `+`, `-`, `@`, tab or
+/// carriage return would make Excel or LibreOffice evaluate it as a formula, so such
+/// cells get a leading apostrophe (OWASP "CSV injection").
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(bagdar::batch::neutralize_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+/// assert_eq!(bagdar::batch::neutralize_cell("Алматы"), "Алматы");
+/// ```
+pub fn neutralize_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}").into(),
+        _ => text.into(),
+    }
+}
