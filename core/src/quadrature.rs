@@ -186,7 +186,7 @@ impl Quadrature {
             Prior::Discrete { nodes, weights } => (nodes.clone(), weights.clone()),
         };
         let total: f64 = raw.iter().sum();
-        if !(total > 0.0) {
+        if total.is_nan() || total <= 0.0 {
             return Err(Error::setting(
                 "prior",
                 "the prior has no mass on the quadrature grid",

@@ -280,7 +280,11 @@ fn append_malformed(rows: &mut Vec<Vec<String>>, columns: usize, instrument: &In
 
 fn cdf(shares: &[(String, f64)], name: &str) -> Result<Vec<f64>> {
     let total: f64 = shares.iter().map(|(_, w)| *w).sum();
-    if shares.is_empty() || !(total > 0.0) || shares.iter().any(|(_, w)| !(*w >= 0.0)) {
+    if shares.is_empty()
+        || total.is_nan()
+        || total <= 0.0
+        || shares.iter().any(|(_, w)| w.is_nan() || *w < 0.0)
+    {
         return Err(Error::setting(
             name,
             "need at least one entry and non-negative shares with a positive sum",

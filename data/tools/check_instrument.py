@@ -100,7 +100,16 @@ def check(doc):
             if lang == "en" and CYR_RE.search(s):
                 err(where, "'en' text contains Cyrillic letters")
 
-    for f in ("format_version", "id", "version", "title", "description", "languages", "scales", "items"):
+    for f in (
+        "format_version",
+        "id",
+        "version",
+        "title",
+        "description",
+        "languages",
+        "scales",
+        "items",
+    ):
         if f not in doc:
             err("top level", f"missing field '{f}'")
     if doc.get("format_version") != 1:
@@ -218,12 +227,16 @@ def check(doc):
 
 def summary(doc):
     kinds = {s["id"]: s["kind"] for s in doc["scales"]}
-    lines = [f"{doc['id']} {doc['version']}: {len(doc['scales'])} scales, "
-             f"{len(doc['items'])} items, {len(doc.get('profiles', []))} profiles"]
+    lines = [
+        f"{doc['id']} {doc['version']}: {len(doc['scales'])} scales, "
+        f"{len(doc['items'])} items, {len(doc.get('profiles', []))} profiles"
+    ]
     for s in doc["scales"]:
         its = [i for i in doc["items"] if i["scale"] == s["id"]]
         rev = sum(1 for i in its if i.get("reverse_keyed"))
-        lines.append(f"  {s['id']:<14} {kinds[s['id']]:<12} items={len(its):>2} reverse_keyed={rev}")
+        lines.append(
+            f"  {s['id']:<14} {kinds[s['id']]:<12} items={len(its):>2} reverse_keyed={rev}"
+        )
     return "\n".join(lines)
 
 

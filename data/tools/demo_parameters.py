@@ -41,11 +41,12 @@ import random
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import check_instrument  # noqa: E402
+import check_instrument
 
 SEED = 20240901
 DEFAULT_PATH = os.path.normpath(
-    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "instruments", "kasip-demo.json"))
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "instruments", "kasip-demo.json")
+)
 
 GRM_OFFSETS = (-2.0, -0.7, 0.5, 1.8)
 B_FIRST, B_LAST = -1.6, 1.8

@@ -49,9 +49,9 @@ impl ResponseCurve for Graded {
     fn probabilities(&self, theta: f64, out: &mut [f64]) {
         let m = self.intercepts.len();
         out[0] = sigmoid(-self.z(theta, 1));
-        for k in 1..m {
+        for (k, slot) in out.iter_mut().enumerate().take(m).skip(1) {
             let (x, y) = (self.z(theta, k), self.z(theta, k + 1));
-            out[k] = sigmoid(x) * sigmoid(-y) * (-(y - x).exp_m1());
+            *slot = sigmoid(x) * sigmoid(-y) * (-(y - x).exp_m1());
         }
         out[m] = sigmoid(self.z(theta, m));
     }
@@ -59,9 +59,9 @@ impl ResponseCurve for Graded {
     fn log_probabilities(&self, theta: f64, out: &mut [f64]) {
         let m = self.intercepts.len();
         out[0] = log_sigmoid(-self.z(theta, 1));
-        for k in 1..m {
+        for (k, slot) in out.iter_mut().enumerate().take(m).skip(1) {
             let (x, y) = (self.z(theta, k), self.z(theta, k + 1));
-            out[k] = log_sigmoid(x) + log_sigmoid(-y) + (-(y - x).exp_m1()).ln();
+            *slot = log_sigmoid(x) + log_sigmoid(-y) + (-(y - x).exp_m1()).ln();
         }
         out[m] = log_sigmoid(self.z(theta, m));
     }

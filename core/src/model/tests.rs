@@ -1,3 +1,4 @@
+#![allow(clippy::needless_range_loop)] // index loops mirror the formulas being checked
 use super::*;
 use proptest::prelude::*;
 

@@ -1,3 +1,4 @@
+#![allow(clippy::needless_range_loop)] // index loops mirror the formulas being checked
 //! Scoring checks against computations written separately here: direct integration on a
 //! fine grid, bisection on the estimating equations, brute-force enumeration of patterns.
 

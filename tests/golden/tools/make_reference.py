@@ -47,9 +47,9 @@ SCRIPT_NAME = "tests/golden/tools/make_reference.py"
 
 # Fine grids used by the reference (not the engine's grid).
 EAP_GRID = np.linspace(-12.0, 12.0, 4001)
-ML_GRID = np.linspace(-8.0, 8.0, 16001)      # step 0.001
-MAP_GRID = np.linspace(-10.0, 10.0, 20001)   # step 0.001
-WLE_GRID = np.linspace(-10.0, 10.0, 20001)   # step 0.001
+ML_GRID = np.linspace(-8.0, 8.0, 16001)  # step 0.001
+MAP_GRID = np.linspace(-10.0, 10.0, 20001)  # step 0.001
+WLE_GRID = np.linspace(-10.0, 10.0, 20001)  # step 0.001
 
 TOL = {"eap": 1e-5, "map": 1e-6, "ml": 1e-6, "wle": 1e-6, "eap_sum": 1e-9}
 
@@ -64,6 +64,7 @@ def note(msg):
 # --------------------------------------------------------------------------
 # Elementary functions
 # --------------------------------------------------------------------------
+
 
 def logistic(z):
     """sigma(z) = 1 / (1 + exp(-z)), evaluated without overflow."""
@@ -87,6 +88,7 @@ def log_normal_density(x, mean, sd):
 # Each returns three arrays of shape (K, len(theta)).
 # --------------------------------------------------------------------------
 
+
 def n_categories(model):
     t = model["type"]
     if t in ("rasch", "1pl", "2pl", "3pl", "4pl"):
@@ -101,12 +103,12 @@ def n_categories(model):
 def dichotomous_probs(a, d, g, u, theta):
     """P(1) = g + (u - g) sigma(a theta + d); P(0) = 1 - P(1)."""
     z = a * theta + d
-    s = logistic(z)          # sigma(z)
-    sm = logistic(-z)        # 1 - sigma(z), computed without cancellation
+    s = logistic(z)  # sigma(z)
+    sm = logistic(-z)  # 1 - sigma(z), computed without cancellation
     p1 = g + (u - g) * s
     p0 = (1.0 - u) + (u - g) * sm
-    ds = a * s * sm                      # d sigma / d theta
-    d2s = a * a * s * sm * (sm - s)      # d^2 sigma / d theta^2  (1 - 2 sigma = sm - s)
+    ds = a * s * sm  # d sigma / d theta
+    d2s = a * a * s * sm * (sm - s)  # d^2 sigma / d theta^2  (1 - 2 sigma = sm - s)
     P = np.vstack([p0, p1])
     dP = np.vstack([-(u - g) * ds, (u - g) * ds])
     d2P = np.vstack([-(u - g) * d2s, (u - g) * d2s])
@@ -117,18 +119,22 @@ def grm_probs(a, intercepts, theta):
     """Samejima: P(X >= k) = sigma(a theta + d_k), k = 1..K-1; P_k = P*_k - P*_{k+1}."""
     K = len(intercepts) + 1
     n = theta.size
-    z = [a * theta + dk for dk in intercepts]            # z_1 .. z_{K-1}
-    s = [logistic(zk) for zk in z]                       # P*_k
-    sm = [logistic(-zk) for zk in z]                     # 1 - P*_k
+    z = [a * theta + dk for dk in intercepts]  # z_1 .. z_{K-1}
+    s = [logistic(zk) for zk in z]  # P*_k
+    sm = [logistic(-zk) for zk in z]  # 1 - P*_k
     # cumulative curves and their derivatives, with P*_0 = 1 and P*_K = 0
     ds = [np.zeros(n)] + [a * s[j] * sm[j] for j in range(K - 1)] + [np.zeros(n)]
-    d2s = [np.zeros(n)] + [a * a * s[j] * sm[j] * (sm[j] - s[j]) for j in range(K - 1)] + [np.zeros(n)]
+    d2s = (
+        [np.zeros(n)]
+        + [a * a * s[j] * sm[j] * (sm[j] - s[j]) for j in range(K - 1)]
+        + [np.zeros(n)]
+    )
     P = np.empty((K, n))
     for k in range(K):
         if k == 0:
-            P[k] = sm[0]                                  # 1 - P*_1
+            P[k] = sm[0]  # 1 - P*_1
         elif k == K - 1:
-            P[k] = s[K - 2]                               # P*_{K-1}
+            P[k] = s[K - 2]  # P*_{K-1}
         else:
             # sigma(z_k) - sigma(z_{k+1}) = sigma(z_k) (1 - sigma(z_{k+1})) (1 - exp(z_{k+1} - z_k))
             # (exact identity, no cancellation); z_{k+1} - z_k = d_{k+1} - d_k < 0.
@@ -183,7 +189,9 @@ def item_probs(model, theta):
     if t == "3pl":
         return dichotomous_probs(model["slope"], model["intercept"], model["guessing"], 1.0, theta)
     if t == "4pl":
-        return dichotomous_probs(model["slope"], model["intercept"], model["guessing"], model["upper"], theta)
+        return dichotomous_probs(
+            model["slope"], model["intercept"], model["guessing"], model["upper"], theta
+        )
     if t == "grm":
         return grm_probs(model["slope"], model["intercepts"], theta)
     if t == "gpcm":
@@ -198,6 +206,7 @@ def item_probs(model, theta):
 # --------------------------------------------------------------------------
 # Test-level quantities for one response pattern (None = not administered)
 # --------------------------------------------------------------------------
+
 
 def answered(pattern):
     return [(i, x) for i, x in enumerate(pattern) if x is not None]
@@ -228,7 +237,7 @@ def information(items, pattern, theta):
     out = np.zeros(theta.size)
     for i, _ in answered(pattern):
         P, dP, _ = item_probs(items[i]["model"], theta)
-        out += (dP ** 2 / P).sum(axis=0)
+        out += (dP**2 / P).sum(axis=0)
     return out
 
 
@@ -244,7 +253,8 @@ def warm_j(items, pattern, theta):
 
 def wle_function(items, pattern, theta):
     return score(items, pattern, theta) + warm_j(items, pattern, theta) / (
-        2.0 * information(items, pattern, theta))
+        2.0 * information(items, pattern, theta)
+    )
 
 
 def scalar(f):
@@ -254,6 +264,7 @@ def scalar(f):
 # --------------------------------------------------------------------------
 # Root finding helpers
 # --------------------------------------------------------------------------
+
 
 def brent(f, lo, hi):
     return optimize.brentq(f, lo, hi, xtol=1e-14, rtol=4 * np.finfo(float).eps, maxiter=500)
@@ -285,7 +296,10 @@ def maximize_on_grid(objective, derivative, grid, what):
     if j == 0 or j == grid.size - 1:
         return None, f"{what}: maximum on grid at the boundary {grid[j]}"
     if len(down) != 1 or len(up) != 0:
-        return None, f"{what}: derivative has {len(down)} downward and {len(up)} upward sign changes"
+        return (
+            None,
+            f"{what}: derivative has {len(down)} downward and {len(up)} upward sign changes",
+        )
     i = down[0]
     if not (i <= j <= i + 1):
         return None, f"{what}: grid argmax {grid[j]} is not at the root bracket {grid[i]}"
@@ -298,6 +312,7 @@ def maximize_on_grid(objective, derivative, grid, what):
 # Estimators
 # --------------------------------------------------------------------------
 
+
 def eap_fine(items, pattern, mean, sd):
     lp = loglik(items, pattern, EAP_GRID) + log_normal_density(EAP_GRID, mean, sd)
     w = np.exp(lp - lp.max())
@@ -308,8 +323,12 @@ def eap_fine(items, pattern, mean, sd):
 
 def eap_quad(items, pattern, mean, sd, shift):
     """Same integrals with scipy.integrate.quad (cross-check only)."""
+
     def post(t):
-        return math.exp(float(loglik(items, pattern, t)[0]) + float(log_normal_density(t, mean, sd)) - shift)
+        return math.exp(
+            float(loglik(items, pattern, t)[0]) + float(log_normal_density(t, mean, sd)) - shift
+        )
+
     opts = dict(limit=400, epsabs=1e-13, epsrel=1e-10)
     brk = [mean - 3 * sd, mean, mean + 3 * sd]
     z = integrate.quad(post, -12.0, 12.0, points=brk, **opts)[0]
@@ -330,12 +349,12 @@ def map_estimate(items, pattern, mean, sd):
     if not answered(pattern):
         return mean, sd, None
     obj = lambda t: loglik(items, pattern, t) + log_normal_density(t, mean, sd)
-    der = lambda t: score(items, pattern, t) - (np.atleast_1d(t) - mean) / sd ** 2
+    der = lambda t: score(items, pattern, t) - (np.atleast_1d(t) - mean) / sd**2
     th, why = maximize_on_grid(obj, der, MAP_GRID, "MAP")
     if th is None:
         return None, None, why
     info = float(information(items, pattern, th)[0])
-    return th, 1.0 / math.sqrt(info + 1.0 / sd ** 2), None
+    return th, 1.0 / math.sqrt(info + 1.0 / sd**2), None
 
 
 def ml_status(items, pattern):
@@ -378,7 +397,12 @@ def wle_estimate(items, pattern):
     if len(down) == 0:
         return None, None, None, "WLE: no root in [-10, 10]"
     if len(down) != 1 or len(up) != 0:
-        return None, None, None, f"WLE: {len(down)} downward and {len(up)} upward sign changes in [-10, 10]"
+        return (
+            None,
+            None,
+            None,
+            f"WLE: {len(down)} downward and {len(up)} upward sign changes in [-10, 10]",
+        )
     i = down[0]
     th = brent(scalar(f), WLE_GRID[i], WLE_GRID[i + 1])
     info = float(information(items, pattern, th)[0])
@@ -423,6 +447,7 @@ def eap_sum_bruteforce(items, quadrature, prior):
 # Self-checks of the formulas
 # --------------------------------------------------------------------------
 
+
 def check_item_derivatives(items, label):
     theta = np.linspace(-5.0, 5.0, 41)
     worst = {"sum": 0.0, "dP": 0.0, "d2P_from_P": 0.0, "d2P_from_dP": 0.0, "info": 0.0}
@@ -430,26 +455,34 @@ def check_item_derivatives(items, label):
         m = it["model"]
         P, dP, d2P = item_probs(m, theta)
         assert np.all(P > 0)
-        worst["sum"] = max(worst["sum"], float(np.abs(P.sum(axis=0) - 1).max()),
-                           float(np.abs(dP.sum(axis=0)).max()), float(np.abs(d2P.sum(axis=0)).max()))
+        worst["sum"] = max(
+            worst["sum"],
+            float(np.abs(P.sum(axis=0) - 1).max()),
+            float(np.abs(dP.sum(axis=0)).max()),
+            float(np.abs(d2P.sum(axis=0)).max()),
+        )
         h1 = 1e-5
         Pp, dPp, _ = item_probs(m, theta + h1)
         Pm, dPm, _ = item_probs(m, theta - h1)
         fd1 = (Pp - Pm) / (2 * h1)
         worst["dP"] = max(worst["dP"], float(np.abs(fd1 - dP).max()))
-        worst["d2P_from_dP"] = max(worst["d2P_from_dP"], float(np.abs((dPp - dPm) / (2 * h1) - d2P).max()))
+        worst["d2P_from_dP"] = max(
+            worst["d2P_from_dP"], float(np.abs((dPp - dPm) / (2 * h1) - d2P).max())
+        )
         h2 = 1e-4
         Pp2, _, _ = item_probs(m, theta + h2)
         Pm2, _, _ = item_probs(m, theta - h2)
-        fd2 = (Pp2 - 2 * P + Pm2) / h2 ** 2
+        fd2 = (Pp2 - 2 * P + Pm2) / h2**2
         worst["d2P_from_P"] = max(worst["d2P_from_P"], float(np.abs(fd2 - d2P).max()))
         # information vs. negative expected second derivative of log P (numerical)
-        info = (dP ** 2 / P).sum(axis=0)
-        d2logP = (np.log(Pp2) - 2 * np.log(P) + np.log(Pm2)) / h2 ** 2
+        info = (dP**2 / P).sum(axis=0)
+        d2logP = (np.log(Pp2) - 2 * np.log(P) + np.log(Pm2)) / h2**2
         info_num = -(P * d2logP).sum(axis=0)
         worst["info"] = max(worst["info"], float(np.abs(info - info_num).max()))
-    print(f"  [{label}] derivative checks (max abs diff): "
-          + ", ".join(f"{k}={v:.2e}" for k, v in worst.items()))
+    print(
+        f"  [{label}] derivative checks (max abs diff): "
+        + ", ".join(f"{k}={v:.2e}" for k, v in worst.items())
+    )
     assert worst["sum"] < 1e-12
     assert worst["dP"] < 1e-8
     assert worst["d2P_from_dP"] < 1e-8
@@ -470,6 +503,7 @@ def check_pattern_functions(items, pattern):
 # --------------------------------------------------------------------------
 # Pattern generation
 # --------------------------------------------------------------------------
+
 
 def simulate_pattern(items, theta, rng, p_missing):
     pat = []
@@ -499,8 +533,13 @@ def evaluate_pattern(items, pattern, prior):
     w_th, w_se, w_status, why = wle_estimate(items, pattern)
     if why:
         return None, why
-    return {"eap": (e_th, e_se), "eap_quad": (q_th, q_se), "map": (m_th, m_se),
-            "ml": (l_th, l_se, l_status), "wle": (w_th, w_se, w_status)}, None
+    return {
+        "eap": (e_th, e_se),
+        "eap_quad": (q_th, q_se),
+        "map": (m_th, m_se),
+        "ml": (l_th, l_se, l_status),
+        "wle": (w_th, w_se, w_status),
+    }, None
 
 
 def build_patterns(items, prior, specials, n_total, seed, thetas, p_missing, label):
@@ -538,14 +577,17 @@ def build_patterns(items, prior, specials, n_total, seed, thetas, p_missing, lab
     assert res is not None, why
     kept.append(all_missing)
     results.append(res)
-    print(f"  [{label}] {len(kept)} patterns ({draw} random draws: {duplicates} duplicate or all-missing skipped, "
-          f"{rejected} rejected)")
+    print(
+        f"  [{label}] {len(kept)} patterns ({draw} random draws: {duplicates} duplicate or all-missing skipped, "
+        f"{rejected} rejected)"
+    )
     return kept, results
 
 
 # --------------------------------------------------------------------------
 # Output
 # --------------------------------------------------------------------------
+
 
 def fmt_scalar(x):
     if x is None:
@@ -579,10 +621,15 @@ def render(x, indent=0):
     pad = "  " * indent
     if isinstance(x, dict):
         c = compact(x)
-        if len(c) + len(pad) <= 110 and all(is_scalar(v) or all(is_scalar(e) for e in v)
-                                            for v in x.values() if not isinstance(v, dict)):
+        if len(c) + len(pad) <= 110 and all(
+            is_scalar(v) or all(is_scalar(e) for e in v)
+            for v in x.values()
+            if not isinstance(v, dict)
+        ):
             return c
-        body = ",\n".join(pad + "  " + json.dumps(k) + ": " + render(v, indent + 1) for k, v in x.items())
+        body = ",\n".join(
+            pad + "  " + json.dumps(k) + ": " + render(v, indent + 1) for k, v in x.items()
+        )
         return "{\n" + body + "\n" + pad + "}"
     if isinstance(x, (list, tuple)):
         if all(is_scalar(e) for e in x):
@@ -593,23 +640,41 @@ def render(x, indent=0):
 
 
 def source_string(origin):
-    return (f"{SCRIPT_NAME} (independent numpy/scipy reference implementation; Python "
-            f"{platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}). "
-            f"Parameters: {origin}")
+    return (
+        f"{SCRIPT_NAME} (independent numpy/scipy reference implementation; Python "
+        f"{platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}). "
+        f"Parameters: {origin}"
+    )
 
 
-def make_case(name, description, origin, items, prior, patterns, results, extra=None, published=None):
+def make_case(
+    name, description, origin, items, prior, patterns, results, extra=None, published=None
+):
     quadrature = {"points": 61, "min": -6.0, "max": 6.0}
     eap_sum, n_enum = eap_sum_bruteforce(items, quadrature, prior)
     expected = {
-        "eap": {"theta": [r["eap"][0] for r in results], "se": [r["eap"][1] for r in results],
-                "tolerance": TOL["eap"]},
-        "map": {"theta": [r["map"][0] for r in results], "se": [r["map"][1] for r in results],
-                "tolerance": TOL["map"]},
-        "ml": {"theta": [r["ml"][0] for r in results], "se": [r["ml"][1] for r in results],
-               "status": [r["ml"][2] for r in results], "tolerance": TOL["ml"]},
-        "wle": {"theta": [r["wle"][0] for r in results], "se": [r["wle"][1] for r in results],
-                "status": [r["wle"][2] for r in results], "tolerance": TOL["wle"]},
+        "eap": {
+            "theta": [r["eap"][0] for r in results],
+            "se": [r["eap"][1] for r in results],
+            "tolerance": TOL["eap"],
+        },
+        "map": {
+            "theta": [r["map"][0] for r in results],
+            "se": [r["map"][1] for r in results],
+            "tolerance": TOL["map"],
+        },
+        "ml": {
+            "theta": [r["ml"][0] for r in results],
+            "se": [r["ml"][1] for r in results],
+            "status": [r["ml"][2] for r in results],
+            "tolerance": TOL["ml"],
+        },
+        "wle": {
+            "theta": [r["wle"][0] for r in results],
+            "se": [r["wle"][1] for r in results],
+            "status": [r["wle"][2] for r in results],
+            "tolerance": TOL["wle"],
+        },
     }
     if eap_sum is not None:
         expected["eap_sum"] = eap_sum
@@ -627,8 +692,10 @@ def make_case(name, description, origin, items, prior, patterns, results, extra=
     if published:
         case["published"] = published
     # diagnostics (printed, not written)
-    d_quad = max(max(abs(r["eap"][0] - r["eap_quad"][0]), abs(r["eap"][1] - r["eap_quad"][1]))
-                 for r in results)
+    d_quad = max(
+        max(abs(r["eap"][0] - r["eap_quad"][0]), abs(r["eap"][1] - r["eap_quad"][1]))
+        for r in results
+    )
     grid, w = case_grid(quadrature, prior)
     d61 = 0.0
     over = []
@@ -637,14 +704,20 @@ def make_case(name, description, origin, items, prior, patterns, results, extra=
         dd = max(abs(m - r["eap"][0]), abs(s - r["eap"][1]))
         d61 = max(d61, dd)
         if dd > TOL["eap"]:
-            over.append(f"{compact(p)}: theta {r['eap'][0]:.6f} vs 61-pt {m:.6f}, "
-                        f"sd {r['eap'][1]:.6f} vs 61-pt {s:.6f}")
+            over.append(
+                f"{compact(p)}: theta {r['eap'][0]:.6f} vs 61-pt {m:.6f}, "
+                f"sd {r['eap'][1]:.6f} vs 61-pt {s:.6f}"
+            )
     print(f"  [{name}] EAP fine grid vs scipy quad: max |diff| = {d_quad:.2e}")
-    print(f"  [{name}] EAP fine grid vs case's 61-point grid (engine-like): max |diff| = {d61:.2e}"
-          f" (tolerance {TOL['eap']})")
+    print(
+        f"  [{name}] EAP fine grid vs case's 61-point grid (engine-like): max |diff| = {d61:.2e}"
+        f" (tolerance {TOL['eap']})"
+    )
     if d61 > TOL["eap"]:
-        note(f"  [{name}] WARNING: 61-point-grid EAP differs from the fine-grid EAP by {d61:.2e} > {TOL['eap']}"
-             f" for {len(over)} of {len(patterns)} patterns:")
+        note(
+            f"  [{name}] WARNING: 61-point-grid EAP differs from the fine-grid EAP by {d61:.2e} > {TOL['eap']}"
+            f" for {len(over)} of {len(patterns)} patterns:"
+        )
         for o in over:
             note(f"      {o}")
     assert d_quad < 1e-8
@@ -660,11 +733,14 @@ def wle_penalized_check(case):
         if th is None:
             continue
         f = lambda t: -float(loglik(items, p, t)[0] + 0.5 * math.log(information(items, p, t)[0]))
-        r = optimize.minimize_scalar(f, bounds=(th - 0.5, th + 0.5), method="bounded",
-                                     options={"xatol": 1e-10})
+        r = optimize.minimize_scalar(
+            f, bounds=(th - 0.5, th + 0.5), method="bounded", options={"xatol": 1e-10}
+        )
         worst = max(worst, abs(r.x - th))
-    note(f"  [{case['name']}] WLE vs argmax of log L + log(I)/2 (valid for 2PL/divide-by-total): "
-         f"max |diff| = {worst:.2e}")
+    note(
+        f"  [{case['name']}] WLE vs argmax of log L + log(I)/2 (valid for 2PL/divide-by-total): "
+        f"max |diff| = {worst:.2e}"
+    )
 
 
 def item(i, model):
@@ -677,23 +753,61 @@ def item(i, model):
 
 LSAT7_SLOPES = [0.988, 1.081, 1.706, 0.7651, 0.7358]
 LSAT7_INTERCEPTS = [1.8561, 0.808, 1.8043, 0.486, 1.8545]
-LSAT7_FREQ = [12, 19, 1, 7, 3, 19, 3, 17, 10, 5, 3, 7, 7, 23, 8, 28,
-              7, 39, 11, 34, 14, 51, 15, 90, 6, 25, 7, 35, 18, 136, 32, 308]
-LSAT7_ORIGIN = ("LSAT7 (Bock & Lieberman 1970; 5 items, N = 1000), 2PL item parameters as published "
-                "by R mirt (slope-intercept, D = 1): a = 0.988, 1.081, 1.706, 0.7651, 0.7358; "
-                "d = 1.8561, 0.808, 1.8043, 0.486, 1.8545. Pattern frequencies: Bock & Lieberman 1970, "
-                "as distributed with R mirt's LSAT7 data.")
-MIRT_EAPSUM = {"theta": [-1.870, -1.432, -0.949, -0.413, 0.152, 0.727],
-               "se": [0.693, 0.684, 0.694, 0.721, 0.759, 0.801]}
+LSAT7_FREQ = [
+    12,
+    19,
+    1,
+    7,
+    3,
+    19,
+    3,
+    17,
+    10,
+    5,
+    3,
+    7,
+    7,
+    23,
+    8,
+    28,
+    7,
+    39,
+    11,
+    34,
+    14,
+    51,
+    15,
+    90,
+    6,
+    25,
+    7,
+    35,
+    18,
+    136,
+    32,
+    308,
+]
+LSAT7_ORIGIN = (
+    "LSAT7 (Bock & Lieberman 1970; 5 items, N = 1000), 2PL item parameters as published "
+    "by R mirt (slope-intercept, D = 1): a = 0.988, 1.081, 1.706, 0.7651, 0.7358; "
+    "d = 1.8561, 0.808, 1.8043, 0.486, 1.8545. Pattern frequencies: Bock & Lieberman 1970, "
+    "as distributed with R mirt's LSAT7 data."
+)
+MIRT_EAPSUM = {
+    "theta": [-1.870, -1.432, -0.949, -0.413, 0.152, 0.727],
+    "se": [0.693, 0.684, 0.694, 0.721, 0.759, 0.801],
+}
 
 
 def lsat7_items():
-    return [item(i, {"type": "2pl", "slope": a, "intercept": d})
-            for i, (a, d) in enumerate(zip(LSAT7_SLOPES, LSAT7_INTERCEPTS))]
+    return [
+        item(i, {"type": "2pl", "slope": a, "intercept": d})
+        for i, (a, d) in enumerate(zip(LSAT7_SLOPES, LSAT7_INTERCEPTS))
+    ]
 
 
 def binary_patterns(n):
-    return [[int(c) for c in format(k, f"0{n}b")] for k in range(2 ** n)]
+    return [[int(c) for c in format(k, f"0{n}b")] for k in range(2**n)]
 
 
 def evaluate_all(items, patterns, prior, label):
@@ -710,14 +824,22 @@ def case_lsat7():
     items = lsat7_items()
     check_item_derivatives(items, "lsat7-2pl")
     prior = {"mean": 0.0, "sd": 1.0}
-    patterns = binary_patterns(5) + [[1, None, 0, 1, None], [None, None, None, None, 1],
-                                     [0, 0, None, 0, 0], [None] * 5]
+    patterns = binary_patterns(5) + [
+        [1, None, 0, 1, None],
+        [None, None, None, None, 1],
+        [0, 0, None, 0, 0],
+        [None] * 5,
+    ]
     results = evaluate_all(items, patterns, prior, "lsat7-2pl")
     published = {
         "source": "R mirt, LSAT7 2PL, as quoted in Bagdar issue 3 "
-                  "(mirt fscores(method = 'EAPsum', full.scores = FALSE) on this model)",
-        "eap_sum": {"sum": [0, 1, 2, 3, 4, 5], "theta": MIRT_EAPSUM["theta"], "se": MIRT_EAPSUM["se"],
-                    "tolerance": 2e-3},
+        "(mirt fscores(method = 'EAPsum', full.scores = FALSE) on this model)",
+        "eap_sum": {
+            "sum": [0, 1, 2, 3, 4, 5],
+            "theta": MIRT_EAPSUM["theta"],
+            "se": MIRT_EAPSUM["se"],
+            "tolerance": 2e-3,
+        },
     }
     case = make_case(
         "lsat7-2pl",
@@ -725,18 +847,28 @@ def case_lsat7():
         "(first item most significant), then 4 patterns with not-administered items (null), the "
         "last one all missing. Checks EAP/MAP/ML/WLE/EAP-sum on a classic data set and against "
         "mirt's published EAP-sum table.",
-        LSAT7_ORIGIN, items, prior, patterns, results,
-        extra={"pattern_frequencies": LSAT7_FREQ}, published=published)
+        LSAT7_ORIGIN,
+        items,
+        prior,
+        patterns,
+        results,
+        extra={"pattern_frequencies": LSAT7_FREQ},
+        published=published,
+    )
     # compare with mirt's published EAP-sum table
     mine = case["expected"]["eap_sum"]
     dth = [m - p for m, p in zip(mine["theta"], MIRT_EAPSUM["theta"])]
     dse = [m - p for m, p in zip(mine["se"], MIRT_EAPSUM["se"])]
     note("  [lsat7-2pl] EAP-sum vs published mirt table:")
     for s in range(6):
-        note(f"      sum {s}: theta {mine['theta'][s]: .6f} (mirt {MIRT_EAPSUM['theta'][s]: .3f}, "
-             f"diff {dth[s]:+.2e}); se {mine['se'][s]:.6f} (mirt {MIRT_EAPSUM['se'][s]:.3f}, diff {dse[s]:+.2e})")
+        note(
+            f"      sum {s}: theta {mine['theta'][s]: .6f} (mirt {MIRT_EAPSUM['theta'][s]: .3f}, "
+            f"diff {dth[s]:+.2e}); se {mine['se'][s]:.6f} (mirt {MIRT_EAPSUM['se'][s]:.3f}, diff {dse[s]:+.2e})"
+        )
     worst = max(max(map(abs, dth)), max(map(abs, dse)))
-    note(f"      max |diff| = {worst:.2e} -> {'OK' if worst <= 2e-3 else 'MISMATCH'} (tolerance 2e-3)")
+    note(
+        f"      max |diff| = {worst:.2e} -> {'OK' if worst <= 2e-3 else 'MISMATCH'} (tolerance 2e-3)"
+    )
     if worst > 2e-3:
         raise RuntimeError("EAP-sum does not match the published mirt table")
     return case
@@ -752,8 +884,13 @@ def case_lsat7_prior():
         "LSAT7 2PL as in lsat7-2pl, all 32 response patterns in binary order, but with prior "
         "N(0.5, 1.5^2): checks that the prior mean and SD are used by EAP, MAP and EAP-sum "
         "(ML and WLE do not depend on the prior).",
-        LSAT7_ORIGIN, items, prior, patterns, results,
-        extra={"pattern_frequencies": LSAT7_FREQ})
+        LSAT7_ORIGIN,
+        items,
+        prior,
+        patterns,
+        results,
+        extra={"pattern_frequencies": LSAT7_FREQ},
+    )
 
 
 def case_grm():
@@ -774,16 +911,28 @@ def case_grm():
         ("one-response-only-extreme-item", [None, 3, None, None, None, None]),
         ("highest-among-answered", [4, None, 4, 4, None, 4]),
     ]
-    patterns, results = build_patterns(items, prior, specials, 40, seed=20250101,
-                                       thetas=[-3.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 3.0],
-                                       p_missing=0.1, label="grm-5cat")
+    patterns, results = build_patterns(
+        items,
+        prior,
+        specials,
+        40,
+        seed=20250101,
+        thetas=[-3.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 3.0],
+        p_missing=0.1,
+        label="grm-5cat",
+    )
     return make_case(
         "grm-5cat",
         "Six graded-response items with 5 categories (slopes 0.7 to 2.5; item i2 has extreme "
         "intercepts [6, 3, -3, -7]). Special patterns first (all lowest, all highest, single "
         "responses, highest among answered), then random patterns drawn with numpy "
         "default_rng(20250101) at theta = -3..3 with ~10% not administered, then one all-missing pattern.",
-        "hand-chosen illustrative values (not calibrated on data).", items, prior, patterns, results)
+        "hand-chosen illustrative values (not calibrated on data).",
+        items,
+        prior,
+        patterns,
+        results,
+    )
 
 
 def case_mixed():
@@ -806,9 +955,16 @@ def case_mixed():
         ("one-response-only (3pl)", [None, None, None, None, None, 0, None, None]),
         ("lowest-among-answered", [0, None, 0, 0, None, 0, 0, 0]),
     ]
-    patterns, results = build_patterns(items, prior, specials, 30, seed=20250202,
-                                       thetas=[-2.5, -1.5, -0.75, 0.0, 0.75, 1.5, 2.5],
-                                       p_missing=0.1, label="mixed-3pl-4pl")
+    patterns, results = build_patterns(
+        items,
+        prior,
+        specials,
+        30,
+        seed=20250202,
+        thetas=[-2.5, -1.5, -0.75, 0.0, 0.75, 1.5, 2.5],
+        p_missing=0.1,
+        label="mixed-3pl-4pl",
+    )
     return make_case(
         "mixed-3pl-4pl",
         "Eight dichotomous items mixing rasch, 1pl, 2pl, 3pl (guessing 0.2) and 4pl (guessing 0.1, "
@@ -816,7 +972,12 @@ def case_mixed():
         "default_rng(20250202) at theta = -2.5..2.5 with ~10% not administered, then one all-missing "
         "pattern. Random patterns are kept only if the ML maximum is unique and interior to [-8, 8], "
         "the posterior has a single mode and the WLE equation a single root in [-10, 10].",
-        "hand-chosen illustrative values (not calibrated on data).", items, prior, patterns, results)
+        "hand-chosen illustrative values (not calibrated on data).",
+        items,
+        prior,
+        patterns,
+        results,
+    )
 
 
 def case_poly():
@@ -838,9 +999,16 @@ def case_poly():
         ("one-response-only", [None, None, None, None, None, 2, None, None]),
         ("highest-among-answered", [2, None, 2, 3, None, 3, 3, None]),
     ]
-    patterns, results = build_patterns(items, prior, specials, 30, seed=20250303,
-                                       thetas=[-2.5, -1.5, -0.75, 0.0, 0.75, 1.5, 2.5],
-                                       p_missing=0.1, label="polytomous-gpcm-pcm-rsm")
+    patterns, results = build_patterns(
+        items,
+        prior,
+        specials,
+        30,
+        seed=20250303,
+        thetas=[-2.5, -1.5, -0.75, 0.0, 0.75, 1.5, 2.5],
+        p_missing=0.1,
+        label="polytomous-gpcm-pcm-rsm",
+    )
     return make_case(
         "polytomous-gpcm-pcm-rsm",
         "Divide-by-total models: gpcm with 3 and 4 categories, pcm with 4, rsm with 4 "
@@ -848,12 +1016,18 @@ def case_poly():
         "categories. Special patterns first, then random patterns drawn with numpy "
         "default_rng(20250303) at theta = -2.5..2.5 with ~10% not administered, then one "
         "all-missing pattern.",
-        "hand-chosen illustrative values (not calibrated on data).", items, prior, patterns, results)
+        "hand-chosen illustrative values (not calibrated on data).",
+        items,
+        prior,
+        patterns,
+        results,
+    )
 
 
 # --------------------------------------------------------------------------
 # girth cross-check (printed only)
 # --------------------------------------------------------------------------
+
 
 def girth_crosscheck(case):
     try:
@@ -869,8 +1043,9 @@ def girth_crosscheck(case):
     data = np.array([[girth.INVALID_RESPONSE if x is None else x for x in p] for p in pats]).T
     mean, sd = case["prior"]["mean"], case["prior"]["sd"]
     dist = norm(mean, sd).pdf
-    eap = girth.ability_eap(data, b, a, {"distribution": dist, "quadrature_bounds": (-12.0, 12.0),
-                                          "quadrature_n": 401})
+    eap = girth.ability_eap(
+        data, b, a, {"distribution": dist, "quadrature_bounds": (-12.0, 12.0), "quadrature_n": 401}
+    )
     mp = girth.ability_map(data, b, a, {"distribution": dist})
     ml = girth.ability_mle(data, b, a)
     exp = case["expected"]
@@ -880,20 +1055,58 @@ def girth_crosscheck(case):
     d_ml = max(abs(ml[i] - exp["ml"]["theta"][i]) for i in ok)
     finite_elsewhere = [i for i in range(len(pats)) if i not in ok and np.isfinite(ml[i])]
     from importlib.metadata import version
-    note(f"  [{case['name']}] girth {version('girth')} "
-         f"cross-check, max |diff| in theta: EAP {d_eap:.2e} (girth Gauss-Legendre, 401 points on [-12, 12]), "
-         f"MAP {d_map:.2e} (girth fminbound, xtol 1e-5), ML {d_ml:.2e} over {len(ok)} finite ML patterns "
-         f"(girth fminbound); girth gives a finite ML for {len(finite_elsewhere)} of our null-ML patterns "
-         f"{[compact(pats[i]) for i in finite_elsewhere]}")
+
+    note(
+        f"  [{case['name']}] girth {version('girth')} "
+        f"cross-check, max |diff| in theta: EAP {d_eap:.2e} (girth Gauss-Legendre, 401 points on [-12, 12]), "
+        f"MAP {d_map:.2e} (girth fminbound, xtol 1e-5), ML {d_ml:.2e} over {len(ok)} finite ML patterns "
+        f"(girth fminbound); girth gives a finite ML for {len(finite_elsewhere)} of our null-ML patterns "
+        f"{[compact(pats[i]) for i in finite_elsewhere]}"
+    )
 
 
 # --------------------------------------------------------------------------
 
+
+def differences(stored, fresh, where="$", tol=1e-9):
+    """Where two golden documents disagree: numbers beyond `tol`, other values unequal.
+
+    The `source` strings are skipped: they record library versions, which may differ
+    between the machine that wrote the files and the one checking them.
+    """
+    if isinstance(stored, dict) and isinstance(fresh, dict):
+        out = []
+        if stored.keys() != fresh.keys():
+            out.append(f"{where}: keys {sorted(stored)} vs {sorted(fresh)}")
+        for key in stored.keys() & fresh.keys():
+            if key != "source":
+                out += differences(stored[key], fresh[key], f"{where}.{key}", tol)
+        return out
+    if isinstance(stored, list) and isinstance(fresh, list):
+        if len(stored) != len(fresh):
+            return [f"{where}: length {len(stored)} vs {len(fresh)}"]
+        out = []
+        for i, (a, b) in enumerate(zip(stored, fresh)):
+            out += differences(a, b, f"{where}[{i}]", tol)
+        return out
+    numbers = (int, float)
+    if isinstance(stored, numbers) and isinstance(fresh, numbers):
+        if isinstance(stored, bool) or isinstance(fresh, bool):
+            return [] if stored == fresh else [f"{where}: {stored} vs {fresh}"]
+        return [] if abs(stored - fresh) <= tol else [f"{where}: {stored!r} vs {fresh!r}"]
+    return [] if stored == fresh else [f"{where}: {stored!r} vs {fresh!r}"]
+
+
 def main(argv):
     check_only = "--check" in argv
     print(f"Python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}")
-    builders = [("lsat7-2pl", case_lsat7), ("grm-5cat", case_grm), ("mixed-3pl-4pl", case_mixed),
-                ("polytomous-gpcm-pcm-rsm", case_poly), ("lsat7-2pl-prior", case_lsat7_prior)]
+    builders = [
+        ("lsat7-2pl", case_lsat7),
+        ("grm-5cat", case_grm),
+        ("mixed-3pl-4pl", case_mixed),
+        ("polytomous-gpcm-pcm-rsm", case_poly),
+        ("lsat7-2pl-prior", case_lsat7_prior),
+    ]
     mismatches = 0
     for fname, build in builders:
         print(f"== {fname}")
@@ -906,13 +1119,26 @@ def main(argv):
         path = GOLDEN_DIR / f"{fname}.json"
         assert json.loads(text)["name"] == fname
         if check_only:
-            same = path.exists() and path.read_text(encoding="utf-8") == text
-            print(f"  {path.name}: {'identical' if same else 'DIFFERS'}")
-            mismatches += 0 if same else 1
+            identical = path.exists() and path.read_text(encoding="utf-8") == text
+            problems = (
+                []
+                if identical
+                else differences(
+                    json.loads(path.read_text(encoding="utf-8")) if path.exists() else None,
+                    json.loads(text),
+                )
+            )
+            state = "identical" if identical else ("same numbers" if not problems else "DIFFERS")
+            print(f"  {path.name}: {state}")
+            for problem in problems[:10]:
+                print(f"    {problem}")
+            mismatches += 1 if problems else 0
         else:
             path.write_text(text, encoding="utf-8")
-            print(f"  wrote {path} ({len(case['patterns'])} patterns, estimators: "
-                  f"{', '.join(case['expected'].keys())})")
+            print(
+                f"  wrote {path} ({len(case['patterns'])} patterns, estimators: "
+                f"{', '.join(case['expected'].keys())})"
+            )
     print("\nNotes:")
     for m in LOG:
         print(m)

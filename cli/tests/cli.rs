@@ -1,0 +1,213 @@
+//! End-to-end tests of the `bagdar` binary on the bundled demo data.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn instrument() -> PathBuf {
+    root().join("data/instruments/kasip-demo.json")
+}
+
+fn bagdar(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bagdar"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("bagdar-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn validate_prints_the_checksum() {
+    let out = bagdar(&["validate", s(&instrument())]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("12 scales, 104 items"), "{text}");
+    let checksum = text
+        .lines()
+        .last()
+        .unwrap()
+        .strip_prefix("checksum ")
+        .unwrap();
+    assert_eq!(checksum.len(), 64);
+}
+
+#[test]
+fn demo_responses_regenerate_byte_for_byte() {
+    let dir = tmp("simulate");
+    let out_path = dir.join("responses.csv");
+    let out = bagdar(&[
+        "simulate",
+        "--instrument",
+        s(&instrument()),
+        "--students",
+        "10000",
+        "--seed",
+        "20261123",
+        "--output",
+        s(&out_path),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fresh = std::fs::read(&out_path).unwrap();
+    let committed = std::fs::read(root().join("data/demo/responses.csv")).unwrap();
+    assert!(
+        fresh == committed,
+        "data/demo/responses.csv differs from a fresh simulation"
+    );
+}
+
+#[test]
+fn demo_scoring_accounts_for_every_row() {
+    let dir = tmp("score");
+    let scores = dir.join("scores.csv");
+    let rejects = dir.join("rejects.csv");
+    let out = bagdar(&[
+        "score",
+        s(&root().join("data/demo/responses.csv")),
+        "--instrument",
+        s(&instrument()),
+        "--output",
+        s(&scores),
+        "--rejects",
+        s(&rejects),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("read 10007 rows = scored 10000 + rejected 7"),
+        "{stderr}"
+    );
+    let scored = std::fs::read_to_string(&scores).unwrap();
+    assert_eq!(scored.lines().count(), 10_001);
+    let header = scored.lines().next().unwrap();
+    assert!(header.starts_with(
+        "student_id,region,school,language,realistic_theta,realistic_se,realistic_status"
+    ));
+    assert!(header.ends_with("method,instrument_checksum"));
+    let rejected = std::fs::read_to_string(&rejects).unwrap();
+    for reason in [
+        "out_of_range",
+        "wrong_column_count",
+        "unknown_language",
+        "not_a_number",
+        "duplicate_id",
+        "too_many_missing",
+        "missing_id",
+    ] {
+        assert!(rejected.contains(reason), "no {reason} in {rejected}");
+    }
+    // Input order is kept.
+    let ids: Vec<&str> = scored
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(ids[0], "S0000001");
+    assert_eq!(ids[9999], "S0010000");
+}
+
+#[test]
+fn formula_cells_are_neutralized_and_bad_input_is_fatal_without_output() {
+    let dir = tmp("neutralize");
+    let ins =
+        bagdar::instrument::Instrument::from_json(&std::fs::read_to_string(instrument()).unwrap())
+            .unwrap();
+    let ids = ins.item_ids();
+    let mut csv = format!("student_id,region,school,language,{}\n", ids.join(","));
+    let answers = vec!["1"; ids.len()].join(",");
+    csv.push_str(&format!("=HYPERLINK(\"x\"),@region,+school,kk,{answers}\n"));
+    let input = dir.join("in.csv");
+    std::fs::write(&input, csv).unwrap();
+    let scores = dir.join("scores.csv");
+    let out = bagdar(&[
+        "score",
+        s(&input),
+        "--instrument",
+        s(&instrument()),
+        "--output",
+        s(&scores),
+        "--quiet",
+    ]);
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&scores).unwrap();
+    let row = text.lines().nth(1).unwrap();
+    assert!(
+        row.starts_with("\"'=HYPERLINK(\"\"x\"\")\",'@region,'+school,kk,"),
+        "{row}"
+    );
+
+    // A header without the item columns is fatal (exit 1) and leaves no output behind,
+    // not even a partial file; an existing output is left untouched.
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, "student_id,foo\nA,1\n").unwrap();
+    std::fs::write(&scores, "previous").unwrap();
+    let out = bagdar(&[
+        "score",
+        s(&bad),
+        "--instrument",
+        s(&instrument()),
+        "--output",
+        s(&scores),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("have no column"));
+    assert_eq!(std::fs::read_to_string(&scores).unwrap(), "previous");
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    // A missing input file is an I/O error (exit 2); an empty file is an input error.
+    let out = bagdar(&[
+        "score",
+        s(&dir.join("nope.csv")),
+        "--instrument",
+        s(&instrument()),
+        "--output",
+        s(&scores),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let empty = dir.join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    let out = bagdar(&[
+        "score",
+        s(&empty),
+        "--instrument",
+        s(&instrument()),
+        "--output",
+        s(&scores),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("empty"));
+}
+
+#[test]
+fn broken_instrument_is_reported_with_its_location() {
+    let dir = tmp("broken");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(instrument()).unwrap()).unwrap();
+    json["items"][3]["model"]["slope"] = serde_json::json!(-1.0);
+    let path = dir.join("broken.json");
+    std::fs::write(&path, json.to_string()).unwrap();
+    let out = bagdar(&["validate", s(&path)]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("RE04") && err.contains("slope"), "{err}");
+}
