@@ -13,12 +13,14 @@
 //!
 //! Roots are found with Brent's method inside `bounds`. When every answered item has a
 //! log-concave response function the estimating equation has one root, bracketed by
-//! the bounds; with 3PL/4PL items the likelihood can have several local maxima, so the
-//! interval is scanned first and the root with the highest objective
-//! (log-likelihood, plus log prior for MAP, plus ½ ln I for WLE) is taken.
+//! the bounds. With 3PL/4PL items the likelihood can have several local maxima: the
+//! objective (log-likelihood, plus log prior for MAP, plus ½ ln I for WLE) is scanned on
+//! a 0.25 grid, the three highest local maxima are refined inside their brackets and the
+//! best is taken; where a bracket holds no sign change of the estimating equation, every
+//! sign change on the grid is examined instead.
 
 use super::{Estimate, Method, ScoringSettings, StandardError, Status, extremes};
-use crate::model::{ResponseCurve, ResponseFunction};
+use crate::model::{MAX_CATEGORIES, ResponseCurve, ResponseFunction};
 use crate::response::MISSING;
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -78,6 +80,29 @@ impl Problem<'_> {
             Method::Ml => s.log_likelihood,
             Method::Map => s.log_likelihood + self.prior_terms(theta).0,
             Method::Wle => s.log_likelihood + 0.5 * s.information.max(f64::MIN_POSITIVE).ln(),
+            Method::Eap => unreachable!("EAP is not a modal estimator"),
+        }
+    }
+
+    /// [`Problem::objective`] without derivatives: ln P of the answered categories (and,
+    /// for WLE, the item informations), for scanning.
+    fn objective_value(&self, theta: f64) -> f64 {
+        let mut log_p = [0.0; MAX_CATEGORIES];
+        let (mut log_likelihood, mut information) = (0.0, 0.0);
+        for (f, &x) in self.items.iter().zip(self.row) {
+            if x == MISSING {
+                continue;
+            }
+            f.log_probabilities(theta, &mut log_p);
+            log_likelihood += log_p[x as usize];
+            if self.method == Method::Wle {
+                information += f.information(theta);
+            }
+        }
+        match self.method {
+            Method::Ml => log_likelihood,
+            Method::Map => log_likelihood + self.prior_terms(theta).0,
+            Method::Wle => log_likelihood + 0.5 * information.max(f64::MIN_POSITIVE).ln(),
             Method::Eap => unreachable!("EAP is not a modal estimator"),
         }
     }
@@ -169,6 +194,46 @@ fn solve_monotone(problem: &Problem, lo: f64, hi: f64) -> (f64, bool) {
 const SCAN_STEP: f64 = 0.25;
 
 fn solve_scanned(problem: &Problem, lo: f64, hi: f64) -> (f64, bool) {
+    let n = (((hi - lo) / SCAN_STEP).ceil() as usize).max(2);
+    let step = (hi - lo) / n as f64;
+    let at = |i: usize| if i == n { hi } else { lo + step * i as f64 };
+    // The objective alone is cheap (no derivatives): find its local maxima on the grid
+    // and refine the highest few inside their brackets.
+    let values: Vec<f64> = (0..=n).map(|i| problem.objective_value(at(i))).collect();
+    let mut peaks: Vec<usize> = (0..=n)
+        .filter(|&i| {
+            (i == 0 || values[i] >= values[i - 1]) && (i == n || values[i] >= values[i + 1])
+        })
+        .collect();
+    peaks.sort_by(|&a, &b| values[b].total_cmp(&values[a]));
+    let mut best: Option<(f64, f64, bool)> = None; // (objective, θ, at bound)
+    for &i in peaks.iter().take(3) {
+        let candidate = if i == 0 && problem.equation(lo) <= 0.0 {
+            Some((lo, true))
+        } else if i == n && problem.equation(hi) >= 0.0 {
+            Some((hi, true))
+        } else {
+            let (a, b) = (at(i.saturating_sub(1)), at((i + 1).min(n)));
+            let (fa, fb) = (problem.equation(a), problem.equation(b));
+            (fa > 0.0 && fb < 0.0).then(|| (brent(|x| problem.equation(x), a, b, fa, fb), false))
+        };
+        let Some((theta, at_bound)) = candidate else {
+            // The surrogate objective and the estimating equation disagree here (WLE
+            // with asymptotes): examine every sign change instead.
+            return solve_by_sign_changes(problem, lo, hi);
+        };
+        let value = problem.objective(theta);
+        if best.is_none_or(|(v, _, _)| value > v) {
+            best = Some((value, theta, at_bound));
+        }
+    }
+    match best {
+        Some((_, theta, at_bound)) => (theta, at_bound),
+        None => solve_by_sign_changes(problem, lo, hi),
+    }
+}
+
+fn solve_by_sign_changes(problem: &Problem, lo: f64, hi: f64) -> (f64, bool) {
     let n = (((hi - lo) / SCAN_STEP).ceil() as usize).max(2);
     let step = (hi - lo) / n as f64;
     let mut best: Option<(f64, f64, bool)> = None; // (objective, θ, at bound)
@@ -268,4 +333,58 @@ pub(crate) fn brent(f: impl Fn(f64) -> f64, a: f64, b: f64, fa: f64, fb: f64) ->
         fb = f(b);
     }
     b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ItemModel;
+    use rand::{RngExt, SeedableRng};
+
+    #[test]
+    fn fast_scan_agrees_with_every_sign_change() {
+        let items: Vec<ResponseFunction> = (0..12)
+            .map(|i| {
+                ItemModel::FourPl {
+                    slope: 0.8 + 0.12 * i as f64,
+                    intercept: 1.8 - 0.35 * i as f64,
+                    guessing: 0.15 + 0.01 * (i % 3) as f64,
+                    upper: if i % 4 == 0 { 0.97 } else { 1.0 },
+                }
+                .response_function("t")
+                .unwrap()
+            })
+            .collect();
+        let settings = ScoringSettings::default();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let mut compared = 0;
+        for _ in 0..300 {
+            let row: Vec<u8> = (0..12)
+                .map(|_| match rng.random_range(0..10) {
+                    0 => MISSING,
+                    v => u8::from(v > 4),
+                })
+                .collect();
+            for method in [Method::Ml, Method::Map, Method::Wle] {
+                let (answered, all_min, all_max) = super::super::extremes(&items, &row);
+                if answered == 0 || (method == Method::Ml && (all_min || all_max)) {
+                    continue;
+                }
+                let problem = Problem {
+                    items: &items,
+                    row: &row,
+                    method,
+                    settings: &settings,
+                };
+                let fast = solve_scanned(&problem, -20.0, 20.0);
+                let full = solve_by_sign_changes(&problem, -20.0, 20.0);
+                assert!(
+                    (fast.0 - full.0).abs() < 1e-8 && fast.1 == full.1,
+                    "{method:?} {row:?}: {fast:?} vs {full:?}"
+                );
+                compared += 1;
+            }
+        }
+        assert!(compared > 700);
+    }
 }
