@@ -73,6 +73,28 @@ impl Problem<'_> {
         }
     }
 
+    /// f(θ) and an approximation of f'(θ) for Newton steps: exact for ML and MAP
+    /// (−observed information, minus 1/σ² for MAP); −I(θ) for WLE.
+    fn equation_and_slope(&self, theta: f64) -> (f64, f64) {
+        let s = sums(self.items, self.row, theta);
+        match self.method {
+            Method::Ml => (s.score, -s.observed_information),
+            Method::Map => {
+                let (_, d1, d2) = self.prior_terms(theta);
+                (s.score + d1, d2 - s.observed_information)
+            }
+            Method::Wle => {
+                let f = if s.information > 0.0 {
+                    s.score + s.warm / (2.0 * s.information)
+                } else {
+                    s.score
+                };
+                (f, -s.information)
+            }
+            Method::Eap => unreachable!("EAP is not a modal estimator"),
+        }
+    }
+
     /// The function the root maximizes (used to choose among several roots).
     fn objective(&self, theta: f64) -> f64 {
         let s = sums(self.items, self.row, theta);
@@ -187,7 +209,32 @@ fn solve_monotone(problem: &Problem, lo: f64, hi: f64) -> (f64, bool) {
     if fhi >= 0.0 {
         return (hi, true);
     }
-    (brent(|t| problem.equation(t), lo, hi, flo, fhi), false)
+    // Safeguarded Newton (rtsafe): keep f(a) > 0 > f(b); take the Newton step when it
+    // stays inside the bracket, bisect otherwise.
+    let (mut a, mut b) = (lo, hi);
+    let mut theta = 0.0_f64.clamp(a, b);
+    for _ in 0..200 {
+        let (f, slope) = problem.equation_and_slope(theta);
+        if f == 0.0 {
+            return (theta, false);
+        }
+        if f > 0.0 {
+            a = theta;
+        } else {
+            b = theta;
+        }
+        let newton = theta - f / slope;
+        let next = if slope < 0.0 && newton > a && newton < b {
+            newton
+        } else {
+            0.5 * (a + b)
+        };
+        if (next - theta).abs() <= 1e-12 * (1.0 + theta.abs()) || b - a <= 1e-12 {
+            return (next, false);
+        }
+        theta = next;
+    }
+    (theta, false)
 }
 
 /// Scan step for non-concave likelihoods.
