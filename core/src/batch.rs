@@ -5,7 +5,7 @@
 //! here, so the CLI, Python and WASM accept and reject exactly the same rows.
 
 use crate::error::{Error, Result};
-use crate::instrument::Instrument;
+use crate::instrument::{Instrument, describe_values};
 use crate::response::MISSING;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -334,18 +334,6 @@ fn parse_whole(text: &str) -> Option<i64> {
     }
     let v: f64 = text.parse().ok()?;
     (v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15).then_some(v as i64)
-}
-
-fn describe_values(values: &[i64]) -> String {
-    let contiguous = values.windows(2).all(|w| w[1] == w[0] + 1);
-    match (values.first(), values.last()) {
-        (Some(a), Some(b)) if contiguous && values.len() > 2 => format!("{a}..{b}"),
-        _ => values
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(","),
-    }
 }
 
 /// Neutralizes a text cell for spreadsheet output: a leading `=`, `+`, `-`, `@`, tab or

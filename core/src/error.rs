@@ -47,6 +47,18 @@ pub enum Error {
         /// Highest allowed category.
         max: usize,
     },
+    /// A raw answer is not one of the item's option values.
+    #[error("person {person}, item {item}: answer {value} is not one of the options {allowed}")]
+    InvalidAnswer {
+        /// Person (row) index, 0-based.
+        person: usize,
+        /// Item id.
+        item: String,
+        /// The answer as given.
+        value: String,
+        /// The allowed option values, e.g. `1..5`.
+        allowed: String,
+    },
     /// The response matrix and the item list disagree in size.
     #[error("responses have {found} item columns but {expected} items were given")]
     WrongItemCount {

@@ -10,7 +10,7 @@ pub use definition::{
 };
 
 use crate::error::{Error, Result};
-use crate::model::{ResponseCurve, ResponseFunction};
+use crate::model::ResponseFunction;
 use crate::response::{MISSING, ResponseMatrix};
 use crate::score::{Estimate, Scorer, ScoringSettings};
 use sha2::{Digest, Sha256};
@@ -250,7 +250,7 @@ impl Instrument {
     ///
     /// # Errors
     ///
-    /// [`Error::WrongItemCount`]; [`Error::ResponseOutOfRange`] naming the item when an
+    /// [`Error::WrongItemCount`]; [`Error::InvalidAnswer`] naming the item when an
     /// answer is not one of its options (`person` is set to `person`).
     pub fn code_answers(&self, person: usize, answers: &[Option<i64>]) -> Result<Vec<u8>> {
         if answers.len() != self.items.len() {
@@ -264,18 +264,66 @@ impl Instrument {
             .enumerate()
             .map(|(i, a)| match a {
                 None => Ok(MISSING),
-                Some(v) => {
-                    self.answer_scoring[i]
-                        .category(*v)
-                        .ok_or_else(|| Error::ResponseOutOfRange {
-                            person,
-                            item: self.definition.items[i].id.clone(),
-                            value: *v,
-                            max: self.items[i].categories() - 1,
-                        })
-                }
+                Some(v) => self.answer_scoring[i]
+                    .category(*v)
+                    .ok_or_else(|| self.invalid_answer(person, i, v.to_string())),
             })
             .collect()
+    }
+
+    /// Codes a row-major persons × items matrix of raw answers, as numpy and pandas hold
+    /// them (NaN = blank), into model categories.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WrongDataLength`]; [`Error::InvalidAnswer`] naming the person and item
+    /// for a value that is not one of the item's options (fractions included).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let json = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/instruments/kasip-demo.json")).unwrap();
+    /// let instrument = bagdar::instrument::Instrument::from_json(&json)?;
+    /// let n = instrument.items().len();
+    /// let mut raw = vec![f64::NAN; n];
+    /// raw[0] = 5.0; // RE01, "strongly agree"
+    /// let coded = instrument.code_matrix(1, &raw)?;
+    /// assert_eq!(coded.get(0, 0), Some(4));
+    /// assert_eq!(coded.get(0, 1), None);
+    /// # Ok::<(), bagdar::Error>(())
+    /// ```
+    pub fn code_matrix(&self, persons: usize, raw: &[f64]) -> Result<ResponseMatrix> {
+        let items = self.items.len();
+        if persons.checked_mul(items) != Some(raw.len()) {
+            return Err(Error::WrongDataLength {
+                persons,
+                items,
+                found: raw.len(),
+            });
+        }
+        let mut data = Vec::with_capacity(raw.len());
+        for (index, &value) in raw.iter().enumerate() {
+            let item = index % items;
+            if value.is_nan() {
+                data.push(MISSING);
+                continue;
+            }
+            let whole = (value.fract() == 0.0 && value.abs() < 9.0e15).then_some(value as i64);
+            match whole.and_then(|v| self.answer_scoring[item].category(v)) {
+                Some(category) => data.push(category),
+                None => return Err(self.invalid_answer(index / items, item, value.to_string())),
+            }
+        }
+        ResponseMatrix::new(persons, items, data)
+    }
+
+    fn invalid_answer(&self, person: usize, item: usize, value: String) -> Error {
+        Error::InvalidAnswer {
+            person,
+            item: self.definition.items[item].id.clone(),
+            value,
+            allowed: describe_values(self.answer_scoring[item].values()),
+        }
     }
 
     /// A scorer for every scale, in scale order.
@@ -350,6 +398,19 @@ impl BatteryScorer {
             .zip(&self.scale_items)
             .map(|(scorer, idx)| scorer.score(&responses.select_columns(idx)))
             .collect()
+    }
+}
+
+/// `1..5` for contiguous values, else a comma-separated list.
+pub(crate) fn describe_values(values: &[i64]) -> String {
+    let contiguous = values.windows(2).all(|w| w[1] == w[0] + 1);
+    match (values.first(), values.last()) {
+        (Some(a), Some(b)) if contiguous && values.len() > 2 => format!("{a}..{b}"),
+        _ => values
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
     }
 }
 

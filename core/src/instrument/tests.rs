@@ -46,12 +46,21 @@ fn minimal_instrument_loads_and_codes_answers() {
     let err = ins.code_answers(4, &[Some(3), None, None]).unwrap_err();
     assert_eq!(
         err,
-        Error::ResponseOutOfRange {
+        Error::InvalidAnswer {
             person: 4,
             item: "i1".into(),
-            value: 3,
-            max: 1
+            value: "3".into(),
+            allowed: "1,2".into()
         }
+    );
+    assert_eq!(
+        err.to_string(),
+        "person 4, item i1: answer 3 is not one of the options 1,2"
+    );
+    let err = ins.code_matrix(1, &[1.5, f64::NAN, 2.0]).unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidAnswer { ref value, .. } if value == "1.5"),
+        "{err}"
     );
 }
 
