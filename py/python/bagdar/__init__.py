@@ -1,0 +1,244 @@
+"""Bagdar: item response theory for career-guidance diagnostics.
+
+Scoring of unidimensional item sets and of whole trilingual batteries, with numpy and
+pandas in and out. All computation happens in the Rust engine (``bagdar._bagdar``); heavy
+calls release the GIL and run in parallel.
+
+>>> import numpy as np, bagdar
+>>> items = [{"type": "2pl", "slope": 1.0, "intercept": 0.0}] * 4
+>>> out = bagdar.score(np.array([[1, 1, 0, np.nan]]), items, method="eap")
+>>> round(float(out["theta"][0]), 3)
+0.302
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from os import PathLike
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import _bagdar
+from ._bagdar import (
+    BagdarError,
+    ConvergenceError,
+    InstrumentError,
+    ResponseDataError,
+    SettingsError,
+    __version__,
+)
+
+__all__ = [
+    "BagdarError",
+    "ConvergenceError",
+    "Instrument",
+    "InstrumentError",
+    "ResponseDataError",
+    "SettingsError",
+    "__version__",
+    "eapsum_table",
+    "plausible_values",
+    "score",
+]
+
+ItemModels = Sequence[Mapping[str, Any]]
+
+
+def _settings(
+    method: str = "eap",
+    *,
+    quadrature: tuple[int, float, float] | None = None,
+    prior: tuple[float, float] | None = None,
+    discrete_prior: tuple[Sequence[float], Sequence[float]] | None = None,
+    bounds: tuple[float, float] | None = None,
+    standard_error: str | None = None,
+) -> str:
+    settings: dict[str, Any] = {"method": method}
+    if quadrature is not None:
+        points, low, high = quadrature
+        settings["grid"] = {"points": int(points), "min": float(low), "max": float(high)}
+    if prior is not None and discrete_prior is not None:
+        raise SettingsError("give either prior or discrete_prior, not both")
+    if prior is not None:
+        settings["prior"] = {"type": "normal", "mean": float(prior[0]), "sd": float(prior[1])}
+    if discrete_prior is not None:
+        nodes, weights = discrete_prior
+        settings["prior"] = {
+            "type": "discrete",
+            "nodes": [float(x) for x in nodes],
+            "weights": [float(w) for w in weights],
+        }
+    if bounds is not None:
+        settings["bounds"] = [float(bounds[0]), float(bounds[1])]
+    if standard_error is not None:
+        settings["standard_error"] = standard_error
+    return json.dumps(settings)
+
+
+def _matrix(data: Any) -> tuple[np.ndarray, Any]:
+    """A float64 2-D array (NaN = not administered) and the row index to return."""
+    index = data.index if isinstance(data, pd.DataFrame) else None
+    array = np.asarray(data, dtype=np.float64)
+    if array.ndim != 2:
+        raise ResponseDataError(f"response data must be 2-D (persons × items), got {array.ndim}-D")
+    return array, index
+
+
+def _models_json(items: ItemModels | pd.DataFrame) -> str:
+    if isinstance(items, pd.DataFrame):
+        raise SettingsError("pass item models as a list of dicts (the instrument model format)")
+    return json.dumps([dict(m) for m in items])
+
+
+class Instrument:
+    """A validated, trilingual instrument (battery of scales).
+
+    >>> import bagdar
+    >>> ins = bagdar.Instrument.load("data/instruments/kasip-demo.json")  # doctest: +SKIP
+    >>> len(ins.checksum)  # doctest: +SKIP
+    64
+    """
+
+    def __init__(self, inner: _bagdar.Instrument) -> None:
+        self._inner = inner
+
+    @classmethod
+    def load(cls, path: str | PathLike[str]) -> Instrument:
+        """Read and validate an instrument file (raises InstrumentError, OSError)."""
+        return cls(_bagdar.Instrument.load(str(path)))
+
+    @classmethod
+    def from_json(cls, text: str) -> Instrument:
+        """Parse and validate instrument JSON text (raises InstrumentError)."""
+        return cls(_bagdar.Instrument.from_json(text))
+
+    @property
+    def checksum(self) -> str:
+        """SHA-256 of the canonical serialization; identifies the instrument version."""
+        return self._inner.checksum
+
+    @property
+    def id(self) -> str:
+        """The instrument id."""
+        return self._inner.id
+
+    @property
+    def scales(self) -> list[str]:
+        """Scale ids, in order."""
+        return self._inner.scale_ids
+
+    @property
+    def item_ids(self) -> list[str]:
+        """Item ids, in order (the response columns)."""
+        return self._inner.item_ids
+
+    @property
+    def definition(self) -> dict[str, Any]:
+        """The parsed definition as a dict."""
+        return json.loads(self._inner.definition_json())
+
+    @property
+    def items(self) -> pd.DataFrame:
+        """One row per item: scale, model, content area, reverse keying and parameters."""
+        rows = []
+        for item in self.definition["items"]:
+            model = dict(item["model"])
+            row = {
+                "id": item["id"],
+                "scale": item["scale"],
+                "model": model.pop("type"),
+                "content_area": item.get("content_area"),
+                "reverse_keyed": item.get("reverse_keyed", False),
+            }
+            row.update(model)
+            rows.append(row)
+        return pd.DataFrame(rows).set_index("id")
+
+    def code(self, data: Any) -> np.ndarray:
+        """Raw answers (option values) to model categories; NaN stays NaN."""
+        array, _ = _matrix(self._columns(data))
+        return self._inner.code(np.ascontiguousarray(array))
+
+    def _columns(self, data: Any) -> Any:
+        if isinstance(data, pd.DataFrame):
+            missing = [i for i in self.item_ids if i not in data.columns]
+            if missing:
+                raise ResponseDataError(
+                    f"{len(missing)} of the instrument's {len(self.item_ids)} items have no "
+                    f"column (first: {', '.join(missing[:5])})"
+                )
+            return data[self.item_ids]
+        return data
+
+    def __repr__(self) -> str:
+        return repr(self._inner)
+
+
+def score(
+    data: Any,
+    items: ItemModels | Instrument,
+    method: str = "eap",
+    **settings: Any,
+) -> pd.DataFrame:
+    """Score persons.
+
+    ``data``: persons × items (numpy array or DataFrame; NaN = not administered). With
+    item models (a list of model dicts, D = 1 slope-intercept), values are model
+    categories 0..K−1 and the result has columns ``theta``, ``se``, ``status``. With an
+    :class:`Instrument`, values are raw option values (DataFrame columns matched by item
+    id) and the result has ``{scale}_theta``, ``{scale}_se``, ``{scale}_status`` for every
+    scale. ``method``: "eap", "map", "ml" or "wle". Settings: ``quadrature=(points, min,
+    max)``, ``prior=(mean, sd)``, ``discrete_prior=(nodes, weights)``, ``bounds=(lo, hi)``,
+    ``standard_error="expected"|"observed"``.
+    """
+    settings_json = _settings(method, **settings)
+    if isinstance(items, Instrument):
+        array, index = _matrix(items._columns(data))
+        theta, se, status = items._inner.score(np.ascontiguousarray(array), settings_json)
+        columns: dict[str, Any] = {}
+        for s, scale in enumerate(items.scales):
+            columns[f"{scale}_theta"] = theta[:, s]
+            columns[f"{scale}_se"] = se[:, s]
+            columns[f"{scale}_status"] = [row[s] for row in status]
+        return pd.DataFrame(columns, index=index)
+    array, index = _matrix(data)
+    theta, se, status = _bagdar.score_items(
+        _models_json(items), np.ascontiguousarray(array), settings_json
+    )
+    return pd.DataFrame({"theta": theta, "se": se, "status": status}, index=index)
+
+
+def eapsum_table(items: ItemModels, **settings: Any) -> pd.DataFrame:
+    """EAP for summed scores (Lord–Wingersky): ``theta``, ``se`` and the model-implied
+    ``probability`` of each sum, indexed by ``sum``."""
+    sums, theta, se, probability = _bagdar.sum_score_table(
+        _models_json(items), _settings("eap", **settings)
+    )
+    return pd.DataFrame(
+        {"theta": theta, "se": se, "probability": probability},
+        index=pd.Index(sums, name="sum"),
+    )
+
+
+def plausible_values(
+    data: Any,
+    items: ItemModels,
+    draws: int = 5,
+    seed: int = 0,
+    method: str = "normal",
+    **settings: Any,
+) -> np.ndarray:
+    """Seeded plausible values, persons × draws. ``method``: "normal" (N(EAP, SD²)) or
+    "posterior" (drawn from the quadrature posterior)."""
+    array, _ = _matrix(data)
+    return _bagdar.plausible_values(
+        _models_json(items),
+        np.ascontiguousarray(array),
+        int(draws),
+        int(seed),
+        _settings("eap", **settings),
+        method,
+    )

@@ -1,0 +1,67 @@
+"""Type stubs of the compiled module (kept by hand; checked by mypy stubtest in CI)."""
+
+from typing import final
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "BagdarError",
+    "ConvergenceError",
+    "Instrument",
+    "InstrumentError",
+    "ResponseDataError",
+    "SettingsError",
+    "__version__",
+    "plausible_values",
+    "score_items",
+    "sum_score_table",
+]
+
+__version__: str
+
+class BagdarError(ValueError): ...
+class InstrumentError(BagdarError): ...
+class ResponseDataError(BagdarError): ...
+class SettingsError(BagdarError): ...
+class ConvergenceError(BagdarError): ...
+
+@final
+class Instrument:
+    @staticmethod
+    def from_json(text: str) -> Instrument: ...
+    @staticmethod
+    def load(path: str) -> Instrument: ...
+    @property
+    def checksum(self) -> str: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def scale_ids(self) -> list[str]: ...
+    @property
+    def item_ids(self) -> list[str]: ...
+    def definition_json(self) -> str: ...
+    def code(self, raw: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
+    def score(
+        self, raw: npt.NDArray[np.float64], settings_json: str | None = None
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[list[str]]]: ...
+
+def score_items(
+    models_json: str, data: npt.NDArray[np.float64], settings_json: str | None = None
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[str]]: ...
+def sum_score_table(
+    models_json: str, settings_json: str | None = None
+) -> tuple[
+    npt.NDArray[np.uint64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+]: ...
+def plausible_values(
+    models_json: str,
+    data: npt.NDArray[np.float64],
+    draws: int,
+    seed: int,
+    settings_json: str | None = None,
+    method: str = "normal",
+) -> npt.NDArray[np.float64]: ...

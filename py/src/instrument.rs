@@ -1,0 +1,160 @@
+//! Wraps `bagdar::instrument::Instrument`.
+
+use crate::error::to_py;
+use crate::score::{matrix_values, settings};
+use numpy::{IntoPyArray, PyArray2, PyReadonlyArray2};
+use pyo3::exceptions::PyOSError;
+use pyo3::prelude::*;
+use std::path::PathBuf;
+
+/// A validated instrument (battery).
+#[pyclass(module = "bagdar._bagdar", frozen)]
+pub struct Instrument {
+    inner: bagdar::instrument::Instrument,
+}
+
+type BatteryScores<'py> = (
+    Bound<'py, PyArray2<f64>>,
+    Bound<'py, PyArray2<f64>>,
+    Vec<Vec<String>>,
+);
+
+#[pymethods]
+impl Instrument {
+    /// Parses and validates instrument JSON text.
+    #[staticmethod]
+    fn from_json(text: &str) -> PyResult<Self> {
+        bagdar::instrument::Instrument::from_json(text)
+            .map(|inner| Instrument { inner })
+            .map_err(to_py)
+    }
+
+    /// Reads and validates an instrument file.
+    #[staticmethod]
+    fn load(path: PathBuf) -> PyResult<Self> {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| PyOSError::new_err(format!("cannot read {}: {e}", path.display())))?;
+        Self::from_json(&text)
+    }
+
+    /// SHA-256 of the canonical serialization.
+    #[getter]
+    fn checksum(&self) -> &str {
+        self.inner.checksum()
+    }
+
+    /// The instrument id.
+    #[getter]
+    fn id(&self) -> &str {
+        &self.inner.definition().id
+    }
+
+    /// Scale ids in order.
+    #[getter]
+    fn scale_ids(&self) -> Vec<String> {
+        self.inner.scales().iter().map(|s| s.id.clone()).collect()
+    }
+
+    /// Item ids in order.
+    #[getter]
+    fn item_ids(&self) -> Vec<String> {
+        self.inner
+            .item_ids()
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+
+    /// The parsed definition as JSON text.
+    fn definition_json(&self) -> String {
+        serde_json::to_string(self.inner.definition()).expect("an instrument serializes")
+    }
+
+    /// Codes raw answers (persons × items, NaN = blank) into model categories (NaN = blank).
+    fn code<'py>(
+        &self,
+        py: Python<'py>,
+        raw: PyReadonlyArray2<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let (rows, cols, values) = matrix_values(&raw);
+        check_columns(cols, self.inner.items().len())?;
+        let coded = self.inner.code_matrix(rows, &values).map_err(to_py)?;
+        let out: Vec<f64> = coded
+            .data()
+            .iter()
+            .map(|&c| {
+                if c == bagdar::response::MISSING {
+                    f64::NAN
+                } else {
+                    f64::from(c)
+                }
+            })
+            .collect();
+        Ok(numpy::ndarray::Array2::from_shape_vec((rows, cols), out)
+            .expect("same shape")
+            .into_pyarray(py))
+    }
+
+    /// Scores raw answers (persons × items in instrument item order, NaN = blank) on
+    /// every scale: (theta, se) as persons × scales arrays and status per person and scale.
+    #[pyo3(signature = (raw, settings_json = None))]
+    fn score<'py>(
+        &self,
+        py: Python<'py>,
+        raw: PyReadonlyArray2<'py, f64>,
+        settings_json: Option<&str>,
+    ) -> PyResult<BatteryScores<'py>> {
+        let settings = settings(settings_json)?;
+        let (rows, cols, values) = matrix_values(&raw);
+        check_columns(cols, self.inner.items().len())?;
+        let scores = py
+            .detach(|| {
+                let coded = self.inner.code_matrix(rows, &values)?;
+                self.inner.scorers(&settings)?.score(&coded)
+            })
+            .map_err(to_py)?;
+        let scales = scores.len();
+        let mut theta = Vec::with_capacity(rows * scales);
+        let mut se = Vec::with_capacity(rows * scales);
+        let mut status = Vec::with_capacity(rows);
+        for p in 0..rows {
+            let mut row_status = Vec::with_capacity(scales);
+            for scale in &scores {
+                theta.push(scale[p].theta);
+                se.push(scale[p].se);
+                row_status.push(scale[p].status.name().to_string());
+            }
+            status.push(row_status);
+        }
+        let shape = (rows, scales);
+        Ok((
+            numpy::ndarray::Array2::from_shape_vec(shape, theta)
+                .expect("persons × scales")
+                .into_pyarray(py),
+            numpy::ndarray::Array2::from_shape_vec(shape, se)
+                .expect("persons × scales")
+                .into_pyarray(py),
+            status,
+        ))
+    }
+
+    fn __repr__(&self) -> String {
+        let d = self.inner.definition();
+        format!(
+            "Instrument(id={:?}, version={:?}, scales={}, items={}, checksum={:?})",
+            d.id,
+            d.version,
+            d.scales.len(),
+            d.items.len(),
+            &self.inner.checksum()[..12]
+        )
+    }
+}
+
+fn check_columns(found: usize, expected: usize) -> PyResult<()> {
+    if found == expected {
+        Ok(())
+    } else {
+        Err(to_py(bagdar::Error::WrongItemCount { expected, found }))
+    }
+}

@@ -1,0 +1,20 @@
+//! Python bindings of Bagdar. Every function converts types, calls one core function
+//! and converts back; the logic lives in the `bagdar` crate.
+
+mod error;
+mod instrument;
+mod score;
+
+use pyo3::prelude::*;
+
+/// The compiled module, imported as `bagdar._bagdar`.
+#[pymodule]
+fn _bagdar(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    error::register(m)?;
+    m.add_class::<instrument::Instrument>()?;
+    m.add_function(wrap_pyfunction!(score::score_items, m)?)?;
+    m.add_function(wrap_pyfunction!(score::sum_score_table, m)?)?;
+    m.add_function(wrap_pyfunction!(score::plausible_values, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

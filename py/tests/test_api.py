@@ -1,0 +1,121 @@
+"""The Python API: instruments, DataFrames in and out, seeded plausible values, errors."""
+
+from __future__ import annotations
+
+import threading
+
+import bagdar
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT
+
+LSAT7 = [
+    {"type": "2pl", "slope": a, "intercept": d}
+    for a, d in zip([0.988, 1.081, 1.706, 0.7651, 0.7358], [1.8561, 0.808, 1.8043, 0.486, 1.8545])
+]
+
+
+def test_instrument_properties(demo_path) -> None:
+    ins = bagdar.Instrument.load(demo_path)
+    assert len(ins.checksum) == 64
+    assert ins.scales[:2] == ["realistic", "investigative"]
+    assert len(ins.item_ids) == 104
+    items = ins.items
+    assert items.loc["VR01", "model"] == "3pl"
+    assert items.loc["RE01", "scale"] == "realistic"
+    assert ins.definition["demonstration"] is True
+    # Layout does not change the checksum; content does.
+    same = bagdar.Instrument.from_json(demo_path.read_text(encoding="utf-8").replace("\n", " "))
+    assert same.checksum == ins.checksum
+
+
+def test_battery_scores_a_dataframe_by_item_id(demo_path) -> None:
+    ins = bagdar.Instrument.load(demo_path)
+    df = pd.read_csv(ROOT / "data" / "demo" / "responses.csv", nrows=300, dtype={"language": str})
+    df = df[df["student_id"].str.startswith("S")].set_index("student_id")
+    shuffled = df[list(reversed(df.columns))]  # column order must not matter
+    out = bagdar.score(shuffled, ins)
+    assert list(out.index[:2]) == ["S0000001", "S0000002"]
+    assert out.shape[1] == 3 * 12
+    # Same first student as the CLI writes (data/demo, EAP, printed with 6 decimals).
+    assert abs(out.loc["S0000001", "realistic_theta"] - 0.217563) < 5e-7
+    assert (out.filter(like="_status") == "ok").all().all()
+    coded = ins.code(df.iloc[:1])
+    assert np.nanmax(coded) <= 4 and np.nanmin(coded) >= 0
+
+
+def test_methods_and_statuses() -> None:
+    data = np.array([[0, 0, 0, 0, 0], [1, 1, 1, 1, 1], [1, 0, 1, np.nan, 1]])
+    ml = bagdar.score(data, LSAT7, "ml")
+    assert list(ml["status"]) == ["all_minimum", "all_maximum", "ok"]
+    assert np.isnan(ml["theta"][0]) and np.isfinite(ml["theta"][2])
+    wle = bagdar.score(data, LSAT7, "wle")
+    assert np.isfinite(wle["theta"]).all()
+    assert wle["theta"][0] < wle["theta"][2] < wle["theta"][1]
+    observed = bagdar.score(data, LSAT7, "map", standard_error="observed")
+    expected = bagdar.score(data, LSAT7, "map")
+    # For 2PL items observed and expected information coincide.
+    np.testing.assert_allclose(observed["se"], expected["se"], rtol=1e-12)
+
+
+def test_plausible_values_are_seeded() -> None:
+    data = np.tile([1.0, 0, 1, 1, 0], (3, 1))
+    a = bagdar.plausible_values(data, LSAT7, draws=2000, seed=11)
+    b = bagdar.plausible_values(data, LSAT7, draws=2000, seed=11)
+    assert a.shape == (3, 2000)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a[0], a[1])
+    eap = bagdar.score(data[:1], LSAT7)
+    assert abs(a[0].mean() - eap["theta"][0]) < 4 * eap["se"][0] / np.sqrt(2000)
+
+
+def test_heavy_calls_run_in_threads() -> None:
+    rng = np.random.default_rng(3)
+    data = (rng.random((20_000, 5)) < 0.7).astype(float)
+    results: list[pd.DataFrame] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(bagdar.score(data, LSAT7))) for _ in range(3)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 3
+    pd.testing.assert_frame_equal(results[0], results[1])
+
+
+def test_errors_are_typed_and_say_where(demo_path) -> None:
+    assert issubclass(bagdar.InstrumentError, bagdar.BagdarError)
+    assert issubclass(bagdar.BagdarError, ValueError)
+    with pytest.raises(bagdar.InstrumentError, match="format_version"):
+        bagdar.Instrument.from_json("{}")
+    with pytest.raises(bagdar.InstrumentError, match="slope"):
+        bagdar.score(np.zeros((1, 1)), [{"type": "2pl", "slope": -1.0, "intercept": 0.0}])
+    with pytest.raises(bagdar.InstrumentError):
+        bagdar.score(np.zeros((1, 1)), [{"type": "2pl", "slope": float("nan"), "intercept": 0}])
+    with pytest.raises(bagdar.ResponseDataError, match="person 1, item 2: response 2"):
+        bagdar.score(np.array([[0, 1, 1, 0, 1], [1, 1, 2, 0, 0]]), LSAT7)
+    with pytest.raises(bagdar.ResponseDataError):
+        bagdar.score(np.array([[0.5, 1, 1, 0, 1]]), LSAT7)
+    with pytest.raises(bagdar.ResponseDataError, match="5 items"):
+        bagdar.score(np.zeros((2, 4)), LSAT7)
+    with pytest.raises(bagdar.ResponseDataError, match="2-D"):
+        bagdar.score(np.zeros(5), LSAT7)
+    with pytest.raises(
+        bagdar.SettingsError, match="unknown variant `bayes`, expected one of `eap`"
+    ):
+        bagdar.score(np.zeros((1, 5)), LSAT7, method="bayes")
+    with pytest.raises(bagdar.SettingsError, match="sd"):
+        bagdar.score(np.zeros((1, 5)), LSAT7, prior=(0.0, 0.0))
+    ins = bagdar.Instrument.load(demo_path)
+    bad = np.full((1, 104), np.nan)
+    bad[0, 0] = 9
+    with pytest.raises(
+        bagdar.ResponseDataError, match=r"RE01: answer 9 is not one of the options 1\.\.5"
+    ):
+        bagdar.score(bad, ins)
+    with pytest.raises(bagdar.ResponseDataError, match="have no column"):
+        bagdar.score(pd.DataFrame({"RE01": [1]}), ins)
+    with pytest.raises(OSError):
+        bagdar.Instrument.load(ROOT / "no-such-file.json")
