@@ -119,3 +119,11 @@ def test_errors_are_typed_and_say_where(demo_path) -> None:
         bagdar.score(pd.DataFrame({"RE01": [1]}), ins)
     with pytest.raises(OSError):
         bagdar.Instrument.load(ROOT / "no-such-file.json")
+
+
+def test_checksums_equal_the_native_engine() -> None:
+    import json
+
+    surfaces = json.loads((ROOT / "tests/golden/surfaces/checksums.json").read_text())
+    for path, checksum in surfaces["instruments"].items():
+        assert bagdar.Instrument.load(ROOT / path).checksum == checksum
