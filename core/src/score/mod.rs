@@ -194,6 +194,7 @@ pub struct Scorer {
     settings: ScoringSettings,
     quadrature: Quadrature,
     table: LogTable,
+    information: Vec<f64>,
 }
 
 impl Scorer {
@@ -234,11 +235,16 @@ impl Scorer {
             ));
         }
         let table = LogTable::new(&items, quadrature.nodes());
+        let information = items
+            .iter()
+            .flat_map(|f| quadrature.nodes().iter().map(|&t| f.information(t)))
+            .collect();
         Ok(Scorer {
             items,
             settings: settings.clone(),
             quadrature,
             table,
+            information,
         })
     }
 
@@ -264,7 +270,22 @@ impl Scorer {
                 let mut scratch = vec![0.0; self.quadrature.len()];
                 eap::eap_row(&self.table, &self.quadrature, row, &mut scratch)
             }
-            method => point::estimate(&self.items, row, method, &self.settings),
+            method => point::estimate(
+                &self.items,
+                row,
+                method,
+                &self.settings,
+                Some(&self.grid_start()),
+            ),
+        }
+    }
+
+    fn grid_start(&self) -> point::GridStart<'_> {
+        point::GridStart {
+            nodes: self.quadrature.nodes(),
+            table: &self.table,
+            log_prior: self.quadrature.log_weights(),
+            information: &self.information,
         }
     }
 
@@ -292,11 +313,16 @@ impl Scorer {
                     |scratch, _, row| eap::eap_row(&self.table, &self.quadrature, row, scratch),
                 )
             }
-            method => map_rows_with(
-                responses,
-                || (),
-                |_, _, row| point::estimate(&self.items, row, method, &self.settings),
-            ),
+            method => {
+                let grid = self.grid_start();
+                map_rows_with(
+                    responses,
+                    || (),
+                    |_, _, row| {
+                        point::estimate(&self.items, row, method, &self.settings, Some(&grid))
+                    },
+                )
+            }
         })
     }
 

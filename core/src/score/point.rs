@@ -19,6 +19,7 @@
 //! best is taken; where a bracket holds no sign change of the estimating equation, every
 //! sign change on the grid is examined instead.
 
+use super::eap::LogTable;
 use super::{Estimate, Method, ScoringSettings, StandardError, Status, extremes};
 use crate::model::{MAX_CATEGORIES, ResponseCurve, ResponseFunction};
 use crate::response::MISSING;
@@ -160,6 +161,7 @@ pub(crate) fn estimate(
     row: &[u8],
     method: Method,
     settings: &ScoringSettings,
+    grid: Option<&GridStart>,
 ) -> Estimate {
     let (answered, all_min, all_max) = extremes(items, row);
     if answered == 0 {
@@ -189,10 +191,15 @@ pub(crate) fn estimate(
         .iter()
         .zip(row)
         .all(|(f, &x)| x == MISSING || f.is_log_concave());
-    let (theta, at_bound) = if concave {
-        solve_monotone(&problem, lo, hi)
+    let from_grid = if concave {
+        grid.and_then(|g| g.bracket(&problem))
     } else {
-        solve_scanned(&problem, lo, hi)
+        None
+    };
+    let (theta, at_bound) = match from_grid {
+        Some((a, b, start)) => (rtsafe(&problem, a, b, start), false),
+        None if concave => solve_monotone(&problem, lo, hi),
+        None => solve_scanned(&problem, lo, hi),
     };
     Estimate {
         theta,
@@ -209,14 +216,18 @@ fn solve_monotone(problem: &Problem, lo: f64, hi: f64) -> (f64, bool) {
     if fhi >= 0.0 {
         return (hi, true);
     }
-    // Safeguarded Newton (rtsafe): keep f(a) > 0 > f(b); take the Newton step when it
-    // stays inside the bracket, bisect otherwise.
-    let (mut a, mut b) = (lo, hi);
-    let mut theta = 0.0_f64.clamp(a, b);
+    (rtsafe(problem, lo, hi, 0.0_f64.clamp(lo, hi)), false)
+}
+
+/// Safeguarded Newton (rtsafe) on a bracket with f(a) > 0 > f(b): take the Newton step
+/// when it stays inside the bracket, bisect otherwise.
+fn rtsafe(problem: &Problem, a: f64, b: f64, start: f64) -> f64 {
+    let (mut a, mut b) = (a, b);
+    let mut theta = start;
     for _ in 0..200 {
         let (f, slope) = problem.equation_and_slope(theta);
         if f == 0.0 {
-            return (theta, false);
+            return theta;
         }
         if f > 0.0 {
             a = theta;
@@ -230,11 +241,61 @@ fn solve_monotone(problem: &Problem, lo: f64, hi: f64) -> (f64, bool) {
             0.5 * (a + b)
         };
         if (next - theta).abs() <= 1e-12 * (1.0 + theta.abs()) || b - a <= 1e-12 {
-            return (next, false);
+            return next;
         }
         theta = next;
     }
-    (theta, false)
+    theta
+}
+
+/// The objective tabulated on the quadrature grid, to start a modal search close to
+/// its answer: for a concave objective the maximizer lies within one grid step of the
+/// best node, so Newton starts inside a bracket one step either side of it.
+pub(crate) struct GridStart<'a> {
+    /// Quadrature nodes.
+    pub nodes: &'a [f64],
+    /// ln P_ik(θ_q).
+    pub table: &'a LogTable,
+    /// ln of the prior weights on the nodes (MAP).
+    pub log_prior: &'a [f64],
+    /// Item information on the nodes, item-major (WLE).
+    pub information: &'a [f64],
+}
+
+impl GridStart<'_> {
+    /// (a, b, start) with f(a) > 0 > f(b), or `None` when the best node is at the edge of
+    /// the grid or the equation does not change sign around it (then the caller searches
+    /// the whole interval).
+    fn bracket(&self, problem: &Problem) -> Option<(f64, f64, f64)> {
+        let q = self.nodes.len();
+        let mut objective = match problem.method {
+            Method::Map => self.log_prior.to_vec(),
+            _ => vec![0.0; q],
+        };
+        self.table.accumulate(problem.row, &mut objective);
+        if problem.method == Method::Wle {
+            let mut information = vec![0.0; q];
+            for (i, &x) in problem.row.iter().enumerate() {
+                if x != MISSING {
+                    let item = &self.information[i * q..(i + 1) * q];
+                    information.iter_mut().zip(item).for_each(|(t, v)| *t += v);
+                }
+            }
+            for (o, t) in objective.iter_mut().zip(&information) {
+                *o += 0.5 * t.max(f64::MIN_POSITIVE).ln();
+            }
+        }
+        let best = (0..q).max_by(|&x, &y| objective[x].total_cmp(&objective[y]))?;
+        if best == 0 || best + 1 >= q {
+            return None;
+        }
+        let (a, b) = (self.nodes[best - 1], self.nodes[best + 1]);
+        let [lo, hi] = problem.settings.bounds;
+        if a < lo || b > hi {
+            return None;
+        }
+        (problem.equation(a) > 0.0 && problem.equation(b) < 0.0).then_some((a, b, self.nodes[best]))
+    }
 }
 
 /// Scan step for non-concave likelihoods.

@@ -418,3 +418,43 @@ fn settings_are_checked() {
     assert!((est.theta - 0.5).abs() < 1e-15);
     assert_eq!(est.status, Status::NoResponses);
 }
+
+#[test]
+fn grid_started_estimates_equal_the_full_interval_search() {
+    use rand::{RngExt, SeedableRng};
+    let models = mixed_items();
+    let items = compiled(&models);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+    let cats: Vec<usize> = items.iter().map(|f| f.categories()).collect();
+    let mut compared = 0;
+    for method in [Method::Ml, Method::Map, Method::Wle] {
+        let settings = ScoringSettings::with_method(method);
+        let scorer = Scorer::from_models(&models, &settings).unwrap();
+        for _ in 0..400 {
+            let row: Vec<u8> = cats
+                .iter()
+                .map(|&k| {
+                    if rng.random::<f64>() < 0.15 {
+                        MISSING
+                    } else {
+                        rng.random_range(0..k) as u8
+                    }
+                })
+                .collect();
+            let fast = scorer.score_row(&row);
+            let full = point::estimate(&items, &row, method, &settings, None);
+            assert_eq!(fast.status, full.status, "{method:?} {row:?}");
+            if fast.theta.is_finite() {
+                assert!(
+                    (fast.theta - full.theta).abs() < 1e-9,
+                    "{method:?} {row:?}: {} vs {}",
+                    fast.theta,
+                    full.theta
+                );
+                assert!((fast.se - full.se).abs() < 1e-9);
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 1000);
+}
