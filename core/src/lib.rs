@@ -15,6 +15,7 @@
 //! # Ok::<(), bagdar::Error>(())
 //! ```
 
+pub mod calibrate;
 pub mod error;
 pub mod model;
 
