@@ -393,3 +393,292 @@ fn recovers_3pl_with_guessing_prior() {
     eprintln!("3pl: RMSE guessing {rg:.4}");
     assert!(rg < 0.05);
 }
+
+/// Marginal log-likelihood of GRM items written independently of the engine: plain
+/// logistic cumulative curves, normal weights normalized on an equally spaced grid.
+fn grm_marginal_log_likelihood(
+    items: &[(f64, Vec<f64>)],
+    responses: &ResponseMatrix,
+    points: usize,
+    bound: f64,
+) -> f64 {
+    let nodes: Vec<f64> = (0..points)
+        .map(|q| -bound + 2.0 * bound * q as f64 / (points - 1) as f64)
+        .collect();
+    let raw: Vec<f64> = nodes.iter().map(|t| (-0.5 * t * t).exp()).collect();
+    let total: f64 = raw.iter().sum();
+    let weights: Vec<f64> = raw.iter().map(|w| w / total).collect();
+    let cumulative = |a: f64, d: &[f64], t: f64, k: usize| -> f64 {
+        if k == 0 {
+            1.0
+        } else if k > d.len() {
+            0.0
+        } else {
+            1.0 / (1.0 + (-(a * t + d[k - 1])).exp())
+        }
+    };
+    let mut ll = 0.0;
+    for p in 0..responses.persons() {
+        let mut marginal = 0.0;
+        for (t, w) in nodes.iter().zip(&weights) {
+            let mut like = *w;
+            for (i, &x) in responses.row(p).iter().enumerate() {
+                if x == MISSING {
+                    continue;
+                }
+                let (a, d) = (&items[i].0, &items[i].1);
+                let k = x as usize;
+                like *= cumulative(*a, d, *t, k) - cumulative(*a, d, *t, k + 1);
+            }
+            marginal += like;
+        }
+        ll += marginal.ln();
+    }
+    ll
+}
+
+/// The fitted GRM is checked with a separately written likelihood: it reproduces the
+/// engine's log-likelihood on the same 61-point grid, no ±1e-3 change of any parameter
+/// raises it by more than 1e-6, and a much finer grid changes it only slightly.
+#[test]
+fn graded_fit_is_a_maximum_of_an_independent_likelihood() {
+    let truth: Vec<ItemModel> = (0..6)
+        .map(|i| {
+            let a = 0.9 + 1.2 * spread(i, 0.4);
+            ItemModel::Graded {
+                slope: a,
+                intercepts: [-1.0, 0.1, 1.1]
+                    .iter()
+                    .map(|b| -a * (b - 0.5 + spread(i, 0.7)))
+                    .collect(),
+            }
+        })
+        .collect();
+    let responses = simulate(
+        &truth,
+        &Simulation {
+            persons: 600,
+            mean: 0.0,
+            sd: 1.0,
+            missing: 0.1,
+            seed: 21,
+        },
+    )
+    .unwrap()
+    .responses;
+    let fit = calibrate(
+        &responses,
+        &CalibrationSettings {
+            model: ModelKind::Graded,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(fit.converged());
+    let params: Vec<(f64, Vec<f64>)> = fit
+        .items
+        .iter()
+        .map(|m| match m {
+            ItemModel::Graded { slope, intercepts } => (*slope, intercepts.clone()),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    let at_fit = grm_marginal_log_likelihood(&params, &responses, 61, 6.0);
+    assert!(
+        (at_fit - fit.log_likelihood).abs() < 1e-8 * at_fit.abs(),
+        "independent {at_fit} vs engine {}",
+        fit.log_likelihood
+    );
+    let fine = grm_marginal_log_likelihood(&params, &responses, 401, 10.0);
+    eprintln!("grm log-likelihood: 61 points {at_fit:.6}, 401 points on ±10 {fine:.6}");
+    assert!((fine - at_fit).abs() < 0.05);
+    let mut largest_gain = f64::NEG_INFINITY;
+    for i in 0..params.len() {
+        for j in 0..=params[i].1.len() {
+            for h in [-1e-3, 1e-3] {
+                let mut moved = params.clone();
+                if j == 0 {
+                    moved[i].0 += h;
+                } else {
+                    moved[i].1[j - 1] += h;
+                }
+                let gain = grm_marginal_log_likelihood(&moved, &responses, 61, 6.0) - at_fit;
+                largest_gain = largest_gain.max(gain);
+            }
+        }
+    }
+    eprintln!("grm: largest gain from a ±1e-3 perturbation {largest_gain:.3e}");
+    assert!(largest_gain <= 1e-6);
+}
+
+fn lsat7() -> ResponseMatrix {
+    read_patterns("lsat7.txt")
+}
+
+#[test]
+fn mirt_lsat7_estimates_are_not_above_our_maximum() {
+    let case = case("lsat7-2pl");
+    let items: Vec<_> = numbers(&case["slope"])
+        .iter()
+        .zip(numbers(&case["intercept"]))
+        .map(|(&slope, intercept)| {
+            ItemModel::TwoPl { slope, intercept }
+                .response_function("mirt")
+                .unwrap()
+        })
+        .collect();
+    let quadrature = Quadrature::new(&Grid::default(), &Prior::default()).unwrap();
+    let at_mirt = ExpectedCounts::compute(&items, &quadrature, &lsat7())
+        .unwrap()
+        .log_likelihood();
+    let fit = fit_case(&case);
+    eprintln!(
+        "lsat7 log-likelihood at mirt's estimates {at_mirt:.6}, at ours {:.6}",
+        fit.log_likelihood
+    );
+    assert!(fit.log_likelihood >= at_mirt);
+}
+
+#[test]
+fn bad_input_gives_typed_errors() {
+    let data = lsat7();
+    // A response outside a 2PL item's categories.
+    let mut bytes = data.data().to_vec();
+    bytes[5 * 3 + 1] = 2;
+    let wrong = ResponseMatrix::new(data.persons(), 5, bytes).unwrap();
+    match calibrate(&wrong, &CalibrationSettings::default()) {
+        Err(Error::ResponseOutOfRange {
+            person: 3,
+            item,
+            value: 2,
+            max: 1,
+        }) => assert_eq!(item, "#1"),
+        other => panic!("expected ResponseOutOfRange, got {other:?}"),
+    }
+    // An item nobody answered.
+    let mut bytes = data.data().to_vec();
+    for p in 0..data.persons() {
+        bytes[p * 5 + 2] = MISSING;
+    }
+    let empty = ResponseMatrix::new(data.persons(), 5, bytes).unwrap();
+    assert_eq!(
+        calibrate(&empty, &CalibrationSettings::default()).unwrap_err(),
+        Error::NoResponses { item: "#2".into() }
+    );
+    // An item everybody answered the same way.
+    let mut bytes = data.data().to_vec();
+    for p in 0..data.persons() {
+        bytes[p * 5 + 4] = 1;
+    }
+    let constant = ResponseMatrix::new(data.persons(), 5, bytes).unwrap();
+    assert!(matches!(
+        calibrate(&constant, &CalibrationSettings::default()),
+        Err(Error::UnobservedCategory {
+            category: 0,
+            max: 1,
+            ..
+        })
+    ));
+    // NaN and out-of-range starting values.
+    let mut items = vec![ItemSpec::Estimate(ModelKind::TwoPl); 5];
+    items[0] = ItemSpec::Start(ItemModel::TwoPl {
+        slope: f64::NAN,
+        intercept: 0.0,
+    });
+    let settings = CalibrationSettings {
+        items: items.clone(),
+        ..Default::default()
+    };
+    assert!(matches!(
+        calibrate(&data, &settings),
+        Err(Error::InvalidParameter { item, field, .. }) if item == "#0" && field == "slope"
+    ));
+    items[0] = ItemSpec::Start(ItemModel::ThreePl {
+        slope: 1.0,
+        intercept: 0.0,
+        guessing: 1.5,
+    });
+    assert!(matches!(
+        calibrate(
+            &data,
+            &CalibrationSettings {
+                items,
+                ..Default::default()
+            }
+        ),
+        Err(Error::InvalidParameter { .. })
+    ));
+    // Settings that do not fit the data or cannot be identified.
+    let four = CalibrationSettings {
+        items: vec![ItemSpec::Estimate(ModelKind::TwoPl); 4],
+        ..Default::default()
+    };
+    assert!(matches!(
+        calibrate(&data, &four),
+        Err(Error::WrongItemCount { .. })
+    ));
+    let mut settings = CalibrationSettings::default();
+    settings.population.estimate_mean = true;
+    assert!(matches!(
+        calibrate(&data, &settings),
+        Err(Error::InvalidSetting { .. })
+    ));
+    let mut settings = CalibrationSettings::default();
+    settings.grid.points = 1;
+    assert!(matches!(
+        calibrate(&data, &settings),
+        Err(Error::InvalidSetting { .. })
+    ));
+    let mut settings = CalibrationSettings::default();
+    settings.tolerance.parameters = f64::NAN;
+    assert!(matches!(
+        calibrate(&data, &settings),
+        Err(Error::InvalidSetting { .. })
+    ));
+    // No persons at all.
+    let none = ResponseMatrix::new(0, 5, Vec::new()).unwrap();
+    assert!(matches!(
+        calibrate(&none, &CalibrationSettings::default()),
+        Err(Error::NoResponses { .. })
+    ));
+    // A category skipped by everybody in a polytomous item.
+    let rows: Vec<Vec<Option<u8>>> = (0..50)
+        .map(|p| vec![Some([0, 2, 3][p % 3]), Some((p % 4) as u8)])
+        .collect();
+    let gap = ResponseMatrix::from_rows(&rows).unwrap();
+    assert_eq!(
+        calibrate(
+            &gap,
+            &CalibrationSettings {
+                model: ModelKind::Graded,
+                ..Default::default()
+            }
+        )
+        .unwrap_err(),
+        Error::UnobservedCategory {
+            item: "#0".into(),
+            category: 1,
+            max: 3
+        }
+    );
+}
+
+#[test]
+fn iteration_limit_is_reported_not_hidden() {
+    let fit = calibrate(
+        &lsat7(),
+        &CalibrationSettings {
+            max_iterations: 2,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(fit.status, bagdar::calibrate::FitStatus::IterationLimit);
+    assert!(matches!(
+        fit.require_converged(),
+        Err(Error::NotConverged {
+            status: "iteration_limit",
+            iterations: 2
+        })
+    ));
+}
