@@ -6,7 +6,7 @@ use bagdar::calibrate::{
     BetaPrior, Calibration, CalibrationSettings, ExpectedCounts, ItemSpec, ParameterPriors,
     Simulation, calibrate, simulate,
 };
-use bagdar::model::{ItemModel, ModelKind, ResponseCurve};
+use bagdar::model::{ItemModel, ModelKind};
 use bagdar::quadrature::{Grid, Prior, Quadrature};
 use bagdar::response::{MISSING, ResponseMatrix};
 use serde_json::Value;

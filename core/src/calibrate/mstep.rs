@@ -126,7 +126,8 @@ fn logistic(
 fn graded(v: &[f64], counts: &ExpectedCounts, index: usize, nodes: &[f64]) -> Option<Derivatives> {
     let a = v[0];
     let m = v.len() - 1;
-    if !(a > 0.0) || v[1..].windows(2).any(|w| !(w[1] < w[0])) {
+    let decreasing = v[1..].windows(2).all(|w| w[1] < w[0]);
+    if a.is_nan() || a <= 0.0 || !decreasing {
         return None;
     }
     let item = Graded {
@@ -261,8 +262,8 @@ fn partial_credit(
             let cross = -n * theta * pj * (j as f64 - mean);
             out.hessian[j] += cross;
             out.hessian[j * n_par] += cross;
-            for i in 1..=m {
-                let pi = lp[i].exp();
+            for (i, lpi) in lp.iter().enumerate().take(m + 1).skip(1) {
+                let pi = lpi.exp();
                 let delta = if i == j { pi } else { 0.0 };
                 out.hessian[i * n_par + j] -= n * (delta - pi * pj);
             }
@@ -277,8 +278,8 @@ fn rating_scale(v: &[f64], counts: &ExpectedCounts, index: usize, nodes: &[f64])
     let c = v[0];
     let mut d = Vec::with_capacity(m);
     let mut cumulative = 0.0;
-    for k in 1..=m {
-        cumulative += v[k];
+    for (k, tau) in v.iter().enumerate().skip(1) {
+        cumulative += tau;
         d.push(k as f64 * c - cumulative);
     }
     let inner = partial_credit(1.0, &d, counts, index, nodes);
@@ -345,8 +346,8 @@ pub(crate) fn block_derivatives(
         for a in 0..l {
             let Some(pa) = pos[a] else { continue };
             natural.gradient[pa] += dv.gradient[a];
-            for b in 0..l {
-                if let Some(pb) = pos[b] {
+            for (b, pb) in pos.iter().enumerate() {
+                if let Some(pb) = *pb {
                     natural.hessian[pa * n + pb] += dv.hessian[a * l + b];
                 }
             }
@@ -409,7 +410,7 @@ fn cholesky_solve(m: &mut [f64], n: usize, b: &[f64]) -> Option<Vec<f64>> {
         for k in 0..j {
             s -= m[j * n + k] * m[j * n + k];
         }
-        if !(s > 0.0) || !s.is_finite() {
+        if s.is_nan() || s <= 0.0 || !s.is_finite() {
             return None;
         }
         let l = s.sqrt();
@@ -499,7 +500,7 @@ pub(crate) fn population_step(
     nodes: &[f64],
 ) -> (f64, f64) {
     let total: f64 = node_totals.iter().sum();
-    if !(total > 0.0) {
+    if total.is_nan() || total <= 0.0 {
         return (mean.unwrap_or(fixed_mean), sd.unwrap_or(fixed_sd));
     }
     let (m0, s0) = (mean.unwrap_or(fixed_mean), sd.unwrap_or(fixed_sd));
@@ -519,7 +520,7 @@ pub(crate) fn population_step(
         / total;
     // Objective per person: η1·T1 + η2·T2 − ln Σ exp(η1 θ + η2 θ²).
     let objective = |e1: f64, e2: f64| -> Option<(f64, [f64; 2], [f64; 4])> {
-        if !(e2 < 0.0) {
+        if e2.is_nan() || e2 >= 0.0 {
             return None;
         }
         let logits: Vec<f64> = nodes.iter().map(|t| e1 * t + e2 * t * t).collect();
@@ -553,7 +554,7 @@ pub(crate) fn population_step(
         let step = match (free_mean, free_sd) {
             (true, true) => {
                 let det = h[0] * h[3] - h[1] * h[2];
-                if !(det > 0.0) {
+                if det.is_nan() || det <= 0.0 {
                     break;
                 }
                 [
@@ -568,7 +569,7 @@ pub(crate) fn population_step(
                 let gd = g[0] * dir[0] + g[1] * dir[1];
                 let hd = dir[0] * (h[0] * dir[0] + h[1] * dir[1])
                     + dir[1] * (h[2] * dir[0] + h[3] * dir[1]);
-                if !(hd < 0.0) {
+                if hd.is_nan() || hd >= 0.0 {
                     break;
                 }
                 let s = -gd / hd;
