@@ -682,3 +682,141 @@ fn iteration_limit_is_reported_not_hidden() {
         })
     ));
 }
+
+fn simulated_with(
+    items: &[ItemModel],
+    persons: usize,
+    mean: f64,
+    sd: f64,
+    seed: u64,
+) -> ResponseMatrix {
+    simulate(
+        items,
+        &Simulation {
+            persons,
+            mean,
+            sd,
+            missing: 0.05,
+            seed,
+        },
+    )
+    .unwrap()
+    .responses
+}
+
+/// PCM: slopes fixed at 1, so the latent SD is estimated (as for Rasch).
+#[test]
+fn partial_credit_estimates_the_latent_sd() {
+    let truth: Vec<ItemModel> = (0..8)
+        .map(|i| ItemModel::Pcm {
+            intercepts: vec![0.5 - spread(i, 0.1), 0.3, -0.5 + spread(i, 0.5)],
+        })
+        .collect();
+    let fit = calibrate(
+        &simulated_with(&truth, 2000, 0.0, 1.3, 1),
+        &CalibrationSettings {
+            model: ModelKind::Pcm,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(fit.converged());
+    assert_eq!(fit.parameters, 8 * 3 + 1);
+    eprintln!("pcm: latent sd {:.3} (true 1.3)", fit.latent_sd);
+    assert!((fit.latent_sd - 1.3).abs() < 0.1);
+    let flat = |items: &[ItemModel]| -> Vec<f64> {
+        items
+            .iter()
+            .flat_map(|m| match m {
+                ItemModel::Pcm { intercepts } => intercepts.clone(),
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect()
+    };
+    assert!(rmse(&flat(&truth), &flat(&fit.items)) < 0.15);
+}
+
+/// RSM: thresholds shared by the items and reported centred (Σ τ = 0).
+#[test]
+fn rating_scale_shares_centred_thresholds() {
+    let truth: Vec<ItemModel> = (0..8)
+        .map(|i| ItemModel::RatingScale {
+            intercept: -1.0 + 2.0 * spread(i, 0.2),
+            thresholds: vec![-1.2, 0.1, 1.1],
+        })
+        .collect();
+    let fit = calibrate(
+        &simulated_with(&truth, 2000, 0.0, 0.8, 2),
+        &CalibrationSettings {
+            model: ModelKind::RatingScale,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(fit.converged());
+    assert_eq!(fit.parameters, 7 + 3 + 1);
+    let mut intercepts = Vec::new();
+    for m in &fit.items {
+        let ItemModel::RatingScale {
+            intercept,
+            thresholds,
+        } = m
+        else {
+            panic!("unexpected {m:?}")
+        };
+        assert!(thresholds.iter().sum::<f64>().abs() < 1e-9);
+        for (t, want) in thresholds.iter().zip([-1.2, 0.1, 1.1]) {
+            assert!((t - want).abs() < 0.1, "{thresholds:?}");
+        }
+        intercepts.push(*intercept);
+    }
+    let true_intercepts: Vec<f64> = truth
+        .iter()
+        .map(|m| match m {
+            ItemModel::RatingScale { intercept, .. } => *intercept,
+            _ => f64::NAN,
+        })
+        .collect();
+    assert!(rmse(&intercepts, &true_intercepts) < 0.1);
+    assert!((fit.latent_sd - 0.8).abs() < 0.1);
+}
+
+/// 2PL and GRM items in one test, four of them anchored at their true values, with the
+/// population mean and SD estimated from the anchors.
+#[test]
+fn mixed_models_with_anchors_estimate_the_population() {
+    let mut truth: Vec<ItemModel> = (0..6)
+        .map(|i| ItemModel::TwoPl {
+            slope: 0.8 + spread(i, 0.3),
+            intercept: -1.0 + 2.0 * spread(i, 0.6),
+        })
+        .collect();
+    truth.extend((0..4).map(|i| ItemModel::Graded {
+        slope: 1.0 + spread(i, 0.1),
+        intercepts: vec![1.5, 0.0, -1.5],
+    }));
+    let mut items: Vec<ItemSpec> = truth.iter().map(|m| ItemSpec::Estimate(m.kind())).collect();
+    for i in [0, 1, 2, 6] {
+        items[i] = ItemSpec::Fixed(truth[i].clone());
+    }
+    let mut settings = CalibrationSettings {
+        items,
+        ..Default::default()
+    };
+    settings.population.estimate_mean = true;
+    settings.population.estimate_sd = Some(true);
+    let fit = calibrate(&simulated_with(&truth, 3000, 0.5, 1.3, 3), &settings).unwrap();
+    assert!(fit.converged());
+    eprintln!(
+        "anchored: latent mean {:.3} sd {:.3} (true 0.5, 1.3)",
+        fit.latent_mean, fit.latent_sd
+    );
+    assert!((fit.latent_mean - 0.5).abs() < 0.1 && (fit.latent_sd - 1.3).abs() < 0.1);
+    assert_eq!(fit.parameters, 3 * 2 + 3 * 4 + 2);
+    for i in [0, 1, 2, 6] {
+        assert_eq!(fit.items[i], truth[i]);
+    }
+    let (ts, _) = slopes_intercepts(&truth);
+    let (fs, _) = slopes_intercepts(&fit.items);
+    assert!(rmse(&ts, &fs) < 0.15);
+}
