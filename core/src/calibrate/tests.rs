@@ -244,3 +244,131 @@ fn plain_and_accelerated_em_agree() {
     assert!((fast.log_likelihood - slow.log_likelihood).abs() < 1e-4);
     assert!(fast.e_steps < slow.e_steps);
 }
+
+#[cfg(feature = "parallel")]
+#[test]
+fn results_do_not_depend_on_thread_count() {
+    let models: Vec<ItemModel> = (0..8)
+        .map(|i| ItemModel::TwoPl {
+            slope: 0.8 + 0.15 * i as f64,
+            intercept: 0.6 - 0.2 * i as f64,
+        })
+        .collect();
+    // More distinct patterns than one chunk, so several chunks are summed.
+    let sim = simulate(
+        &models,
+        &Simulation {
+            persons: 3000,
+            mean: 0.0,
+            sd: 1.0,
+            missing: 0.2,
+            seed: 5,
+        },
+    )
+    .unwrap();
+    let run = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| calibrate(&sim.responses, &CalibrationSettings::default()).unwrap())
+    };
+    let one = run(1);
+    let two = run(2);
+    assert_eq!(one, two);
+}
+
+#[test]
+fn merged_chunks_equal_the_whole() {
+    let models: Vec<ItemModel> = (0..4)
+        .map(|i| ItemModel::Graded {
+            slope: 1.0 + 0.2 * i as f64,
+            intercepts: vec![1.0, -0.5],
+        })
+        .collect();
+    let sim = simulate(
+        &models,
+        &Simulation {
+            persons: 700,
+            mean: 0.0,
+            sd: 1.0,
+            missing: 0.1,
+            seed: 8,
+        },
+    )
+    .unwrap();
+    let items: Vec<_> = models
+        .iter()
+        .map(|m| m.response_function("t").unwrap())
+        .collect();
+    let quadrature = Quadrature::new(&Grid::default(), &Prior::default()).unwrap();
+    let whole = ExpectedCounts::compute(&items, &quadrature, &sim.responses).unwrap();
+    let rows = |range: std::ops::Range<usize>| {
+        let data: Vec<u8> = range
+            .clone()
+            .flat_map(|p| sim.responses.row(p).to_vec())
+            .collect();
+        crate::response::ResponseMatrix::new(range.len(), 4, data).unwrap()
+    };
+    let mut merged = ExpectedCounts::compute(&items, &quadrature, &rows(0..250)).unwrap();
+    merged
+        .merge(&ExpectedCounts::compute(&items, &quadrature, &rows(250..700)).unwrap())
+        .unwrap();
+    assert!((merged.log_likelihood() - whole.log_likelihood()).abs() < 1e-9);
+    assert_eq!(merged.persons(), 700.0);
+    for i in 0..4 {
+        for k in 0..3 {
+            for (a, b) in merged
+                .item_category(i, k)
+                .iter()
+                .zip(whole.item_category(i, k))
+            {
+                assert!((a - b).abs() < 1e-9);
+            }
+        }
+    }
+    // Counts of other items or grids do not merge.
+    let other = ExpectedCounts::zeros(&[2, 2], 61);
+    assert!(merged.merge(&other).is_err());
+    assert!((merged + other).is_err());
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config { cases: 12, ..Default::default() })]
+
+    /// Plain EM never lowers the log-likelihood, whatever the items and data.
+    #[test]
+    fn em_log_likelihood_never_falls(
+        seed in 0u64..1_000_000,
+        slopes in proptest::collection::vec(0.4f64..2.5, 4..7),
+        graded in proptest::bool::ANY,
+    ) {
+        let models: Vec<ItemModel> = slopes
+            .iter()
+            .enumerate()
+            .map(|(i, &a)| {
+                let d = -1.2 + 0.5 * i as f64;
+                if graded {
+                    ItemModel::Graded { slope: a, intercepts: vec![d + 1.0, d - 1.0] }
+                } else {
+                    ItemModel::TwoPl { slope: a, intercept: d }
+                }
+            })
+            .collect();
+        let sim = simulate(
+            &models,
+            &Simulation { persons: 200, mean: 0.0, sd: 1.0, missing: 0.1, seed },
+        )
+        .unwrap();
+        let settings = CalibrationSettings {
+            model: if graded { ModelKind::Graded } else { ModelKind::TwoPl },
+            acceleration: Acceleration::None,
+            max_iterations: 40,
+            ..Default::default()
+        };
+        // Small samples can leave a category empty: that is an error, not a fit.
+        if let Ok(fit) = calibrate(&sim.responses, &settings) {
+            monotone(&fit.history);
+        }
+    }
+}
