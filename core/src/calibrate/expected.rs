@@ -11,6 +11,9 @@ use std::collections::HashMap;
 /// (not in number), so the summation order does not depend on the thread count.
 pub(crate) const CHUNK: usize = 512;
 
+/// Chunks computed (in parallel) before their counts are added up.
+const BATCH: usize = 64;
+
 /// The distinct rows of a response matrix, each with its frequency, in order of first
 /// appearance.
 #[derive(Debug, Clone, PartialEq)]
@@ -163,16 +166,23 @@ impl ExpectedCounts {
             counts.add_patterns(table, quadrature, patterns, start..end);
             counts
         };
-        #[cfg(feature = "parallel")]
-        let parts: Vec<ExpectedCounts> = {
-            use rayon::prelude::*;
-            (0..chunks).into_par_iter().map(run).collect()
-        };
-        #[cfg(not(feature = "parallel"))]
-        let parts: Vec<ExpectedCounts> = (0..chunks).map(run).collect();
+        // Chunks run in batches so memory stays bounded; within and across batches the
+        // chunk results are added in chunk order, whatever the number of threads.
         let mut total = ExpectedCounts::zeros(categories, quadrature.len());
-        for part in &parts {
-            total.add_same_shape(part);
+        let mut batch_start = 0;
+        while batch_start < chunks {
+            let batch_end = (batch_start + BATCH).min(chunks);
+            #[cfg(feature = "parallel")]
+            let parts: Vec<ExpectedCounts> = {
+                use rayon::prelude::*;
+                (batch_start..batch_end).into_par_iter().map(run).collect()
+            };
+            #[cfg(not(feature = "parallel"))]
+            let parts: Vec<ExpectedCounts> = (batch_start..batch_end).map(run).collect();
+            for part in &parts {
+                total.add_same_shape(part);
+            }
+            batch_start = batch_end;
         }
         total
     }
