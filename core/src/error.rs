@@ -144,6 +144,17 @@ pub enum Error {
         /// What failed, e.g. `log-likelihood` or `item 3 parameters`.
         what: String,
     },
+    /// An estimated slope fell to (numerically) zero: the item does not discriminate
+    /// in the direction of the scale.
+    #[error(
+        "item {item}: the estimated slope {slope:e} is effectively 0; is the item reverse-keyed or unrelated to the scale?"
+    )]
+    DegenerateSlope {
+        /// Item id or index.
+        item: String,
+        /// The estimate.
+        slope: f64,
+    },
     /// A calibration ended without converging and the caller required convergence.
     #[error("calibration did not converge: {status} after {iterations} iterations")]
     NotConverged {

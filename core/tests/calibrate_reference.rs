@@ -820,3 +820,19 @@ fn mixed_models_with_anchors_estimate_the_population() {
     let (fs, _) = slopes_intercepts(&fit.items);
     assert!(rmse(&ts, &fs) < 0.15);
 }
+
+/// Slopes are kept positive; an item scored against the scale drives its slope to 0
+/// and is reported, not returned as a fit.
+#[test]
+fn reverse_keyed_item_is_reported() {
+    let data = lsat7();
+    let mut bytes = data.data().to_vec();
+    for p in 0..data.persons() {
+        bytes[p * 5 + 2] = 1 - bytes[p * 5 + 2];
+    }
+    let reversed = ResponseMatrix::new(data.persons(), 5, bytes).unwrap();
+    assert!(matches!(
+        calibrate(&reversed, &CalibrationSettings::default()),
+        Err(Error::DegenerateSlope { item, .. }) if item == "#2"
+    ));
+}

@@ -152,7 +152,9 @@ impl Calibration {
 /// for a response outside an item's categories; [`Error::NoResponses`] or
 /// [`Error::UnobservedCategory`] for an item the data cannot identify;
 /// [`Error::InvalidParameter`] for bad starting values; [`Error::NumericalFailure`]
-/// when the log-likelihood is not finite at the starting values.
+/// when the log-likelihood is not finite at the starting values;
+/// [`Error::DegenerateSlope`] when an estimated slope falls to 0 (slopes are kept
+/// positive, so a reverse-keyed item that was not recoded ends there).
 ///
 /// # Examples
 ///
@@ -217,6 +219,14 @@ pub fn calibrate_checked(
     let mut items: Vec<ItemModel> = (0..layout.items.len())
         .map(|i| layout.model(i, x))
         .collect();
+    for (i, (item, spec)) in items.iter().zip(&settings.items).enumerate() {
+        if !spec.is_fixed() && item.slope() < MIN_SLOPE {
+            return Err(Error::DegenerateSlope {
+                item: format!("#{i}"),
+                slope: item.slope(),
+            });
+        }
+    }
     recentre_rating_scale(&mut items, &layout.rsm_groups);
     let (latent_mean, latent_sd) = layout.population(x);
     let counts = &outcome.evaluation.counts;
@@ -239,6 +249,10 @@ pub fn calibrate_checked(
         history: outcome.history,
     })
 }
+
+/// Estimated slopes below this are reported as [`Error::DegenerateSlope`]: the slope is
+/// estimated on the log scale, and an item that runs against the scale drives it to 0.
+const MIN_SLOPE: f64 = 1e-4;
 
 fn check_categories(responses: &ResponseMatrix, categories: &[usize]) -> Result<()> {
     for p in 0..responses.persons() {
