@@ -3,8 +3,8 @@
 
 use bagdar::Error;
 use bagdar::calibrate::{
-    BetaPrior, Calibration, CalibrationSettings, ExpectedCounts, ItemSpec, ParameterPriors,
-    Simulation, calibrate, simulate,
+    BetaPrior, Calibration, CalibrationSettings, DataSummary, ExpectedCounts, ItemSpec,
+    ParameterPriors, Simulation, calibrate, calibrate_with, simulate,
 };
 use bagdar::model::{ItemModel, ModelKind};
 use bagdar::quadrature::{Grid, Prior, Quadrature};
@@ -835,4 +835,43 @@ fn reverse_keyed_item_is_reported() {
         calibrate(&reversed, &CalibrationSettings::default()),
         Err(Error::DegenerateSlope { item, .. }) if item == "#2"
     ));
+}
+
+/// The E-step distributed over partitions (as Dask will run it) gives the fit of the
+/// whole data, up to floating-point summation order.
+#[test]
+fn partitioned_e_step_gives_the_same_fit() {
+    let data = lsat7();
+    let bounds = [0, 200, 555, 1000];
+    let parts: Vec<ResponseMatrix> = bounds
+        .windows(2)
+        .map(|w| {
+            ResponseMatrix::new(w[1] - w[0], 5, data.data()[w[0] * 5..w[1] * 5].to_vec()).unwrap()
+        })
+        .collect();
+    let mut summary = DataSummary::from_responses(&parts[0]);
+    for part in &parts[1..] {
+        summary.merge(&DataSummary::from_responses(part)).unwrap();
+    }
+    let settings = CalibrationSettings::default().check(5).unwrap();
+    let distributed = calibrate_with(&settings, &summary, |items, quadrature| {
+        let mut counts = ExpectedCounts::compute(items, quadrature, &parts[0])?;
+        for part in &parts[1..] {
+            counts.merge(&ExpectedCounts::compute(items, quadrature, part)?)?;
+        }
+        Ok(counts)
+    })
+    .unwrap();
+    let whole = calibrate(&data, &CalibrationSettings::default()).unwrap();
+    assert!(distributed.converged());
+    assert!((distributed.log_likelihood - whole.log_likelihood).abs() < 1e-8);
+    for (a, b) in distributed.items.iter().zip(&whole.items) {
+        assert!((a.slope() - b.slope()).abs() < 1e-6);
+        assert!((a.difficulty().unwrap() - b.difficulty().unwrap()).abs() < 1e-6);
+    }
+    // An E-step that returns counts of the wrong shape is an error, not a fit.
+    let wrong = calibrate_with(&settings, &summary, |_, quadrature| {
+        Ok(ExpectedCounts::zeros(&[2, 2], quadrature.len()))
+    });
+    assert!(matches!(wrong, Err(Error::InvalidSetting { .. })));
 }

@@ -1,14 +1,13 @@
 //! The Bock–Aitkin EM loop with SQUAREM acceleration.
 
 use super::FitStatus;
-use super::expected::{ExpectedCounts, Patterns};
+use super::expected::ExpectedCounts;
 use super::mstep::{newton_block, population_step};
 use super::parameters::{Layout, Slot};
 use super::settings::{Acceleration, CheckedSettings};
 use crate::error::{Error, Result};
-use crate::model::ResponseFunction;
+use crate::model::{ResponseCurve, ResponseFunction};
 use crate::quadrature::{Grid, Prior, Quadrature};
-use crate::score::LogTable;
 
 /// One E-step at a parameter vector.
 pub(crate) struct Evaluation {
@@ -23,11 +22,12 @@ impl Evaluation {
     }
 }
 
-pub(crate) struct Problem<'a> {
+/// The E-step as a function of the current items and quadrature; it may run anywhere
+/// (threads here, Dask partitions in Python) as long as it returns the merged counts.
+pub(crate) struct Problem<'a, F> {
     pub(crate) layout: &'a Layout,
-    pub(crate) patterns: &'a Patterns,
     pub(crate) settings: &'a CheckedSettings,
-    pub(crate) categories: Vec<usize>,
+    pub(crate) e_step: F,
 }
 
 pub(crate) struct Outcome {
@@ -39,7 +39,10 @@ pub(crate) struct Outcome {
     pub(crate) history: Vec<f64>,
 }
 
-impl Problem<'_> {
+impl<F> Problem<'_, F>
+where
+    F: FnMut(&[ResponseFunction], &Quadrature) -> Result<ExpectedCounts>,
+{
     fn grid(&self) -> &Grid {
         &self.settings.grid
     }
@@ -49,22 +52,41 @@ impl Problem<'_> {
     }
 
     /// The E-step at `x`; `None` when `x` is outside the parameter space.
-    pub(crate) fn evaluate(&self, x: &[f64]) -> Option<Evaluation> {
+    ///
+    /// # Errors
+    ///
+    /// Whatever the E-step returns.
+    pub(crate) fn evaluate(&mut self, x: &[f64]) -> Result<Option<Evaluation>> {
         if x.iter().any(|v| !v.is_finite()) {
-            return None;
+            return Ok(None);
         }
-        let items: Vec<ResponseFunction> = (0..self.layout.items.len())
+        let Ok(items) = (0..self.layout.items.len())
             .map(|i| self.layout.model(i, x).response_function(""))
-            .collect::<Result<_>>()
-            .ok()?;
+            .collect::<Result<Vec<ResponseFunction>>>()
+        else {
+            return Ok(None);
+        };
         let (mean, sd) = self.layout.population(x);
-        let quadrature = Quadrature::new(self.grid(), &Prior::Normal { mean, sd }).ok()?;
-        let table = LogTable::new(&items, quadrature.nodes());
-        let counts =
-            ExpectedCounts::from_patterns(&table, &self.categories, &quadrature, self.patterns);
+        let Ok(quadrature) = Quadrature::new(self.grid(), &Prior::Normal { mean, sd }) else {
+            return Ok(None);
+        };
+        let counts = (self.e_step)(&items, &quadrature)?;
+        let categories: Vec<usize> = items.iter().map(|f| f.categories()).collect();
+        if counts.categories() != categories.as_slice() || counts.nodes() != quadrature.len() {
+            return Err(Error::setting(
+                "expected counts",
+                format!(
+                    "the E-step returned counts for {} items on {} nodes, expected {} items on {} nodes",
+                    counts.categories().len(),
+                    counts.nodes(),
+                    categories.len(),
+                    quadrature.len()
+                ),
+            ));
+        }
         let log_prior = self.layout.log_prior(x, &self.settings.priors);
         let evaluation = Evaluation { counts, log_prior };
-        evaluation.objective().is_finite().then_some(evaluation)
+        Ok(evaluation.objective().is_finite().then_some(evaluation))
     }
 
     /// The M-step from `x` with the counts of the E-step at `x`.
@@ -103,10 +125,10 @@ impl Problem<'_> {
     }
 
     /// Runs EM from `start` until the tolerances hold or the iteration limit.
-    pub(crate) fn run(&self, start: Vec<f64>) -> Result<Outcome> {
+    pub(crate) fn run(&mut self, start: Vec<f64>) -> Result<Outcome> {
         let settings = self.settings;
         let mut x0 = start;
-        let mut e0 = self.evaluate(&x0).ok_or_else(|| Error::NumericalFailure {
+        let mut e0 = self.evaluate(&x0)?.ok_or_else(|| Error::NumericalFailure {
             iteration: 0,
             what: "log-likelihood at the starting values".into(),
         })?;
@@ -119,7 +141,7 @@ impl Problem<'_> {
         while iterations < settings.max_iterations {
             iterations += 1;
             let x1 = self.m_step(&x0, &e0.counts);
-            let e1 = self.evaluate(&x1).ok_or_else(|| Error::NumericalFailure {
+            let e1 = self.evaluate(&x1)?.ok_or_else(|| Error::NumericalFailure {
                 iteration: iterations,
                 what: "log-likelihood after the M-step".into(),
             })?;
@@ -132,7 +154,7 @@ impl Problem<'_> {
                 (x1, e1)
             } else {
                 let x2 = self.m_step(&x1, &e1.counts);
-                let e2 = self.evaluate(&x2).ok_or_else(|| Error::NumericalFailure {
+                let e2 = self.evaluate(&x2)?.ok_or_else(|| Error::NumericalFailure {
                     iteration: iterations,
                     what: "log-likelihood after the M-step".into(),
                 })?;
@@ -144,7 +166,7 @@ impl Problem<'_> {
                     status = FitStatus::LikelihoodDecreased;
                     break;
                 }
-                let (x, e, extra) = self.squarem(&x0, &x1, &x2, e2, &mut step_max);
+                let (x, e, extra) = self.squarem(&x0, &x1, &x2, e2, &mut step_max)?;
                 e_steps += extra;
                 (x, e)
             };
@@ -186,13 +208,13 @@ impl Problem<'_> {
     /// otherwise α is moved half-way to −1 (a few times) and finally x2 is used. So the
     /// accepted objective never falls below that of the plain EM steps.
     fn squarem(
-        &self,
+        &mut self,
         x0: &[f64],
         x1: &[f64],
         x2: &[f64],
         e2: Evaluation,
         step_max: &mut f64,
-    ) -> (Vec<f64>, Evaluation, usize) {
+    ) -> Result<(Vec<f64>, Evaluation, usize)> {
         let r: Vec<f64> = x1.iter().zip(x0).map(|(a, b)| a - b).collect();
         let v: Vec<f64> = x2
             .iter()
@@ -203,7 +225,7 @@ impl Problem<'_> {
         let rr: f64 = r.iter().map(|a| a * a).sum();
         let vv: f64 = v.iter().map(|a| a * a).sum();
         if !(vv > 0.0 && rr > 0.0) {
-            return (x2.to_vec(), e2, 0);
+            return Ok((x2.to_vec(), e2, 0));
         }
         let mut alpha = (-(rr / vv).sqrt()).min(-1.0);
         alpha = alpha.max(-*step_max);
@@ -223,14 +245,14 @@ impl Problem<'_> {
                 .map(|((a, ri), vi)| a - 2.0 * alpha * ri + alpha * alpha * vi)
                 .collect();
             evaluations += 1;
-            if let Some(ep) = self.evaluate(&xp)
+            if let Some(ep) = self.evaluate(&xp)?
                 && ep.objective() >= target
             {
-                return (xp, ep, evaluations);
+                return Ok((xp, ep, evaluations));
             }
             alpha = (alpha - 1.0) / 2.0;
             *step_max = (*step_max / 4.0).max(1.0);
         }
-        (x2.to_vec(), e2, evaluations)
+        Ok((x2.to_vec(), e2, evaluations))
     }
 }

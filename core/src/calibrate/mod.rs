@@ -5,7 +5,9 @@
 //!   priors on item parameters, anchored items, starting values, tolerances.
 //! * [`ExpectedCounts`]: the E-step's sufficient statistic, computed per chunk of
 //!   persons and merged by addition (rayon here; Dask partitions in Python).
-//! * [`calibrate`]: the fit, returning a [`Calibration`] with its [`FitStatus`].
+//! * [`calibrate`]: the fit, returning a [`Calibration`] with its [`FitStatus`];
+//!   [`calibrate_with`] runs the same fit with an E-step supplied by the caller
+//!   (distributed data), given the merged [`DataSummary`].
 //! * [`simulate`]: seeded data for parameter-recovery checks.
 //!
 //! Out of scope so far: multi-group calibration, standard errors of item parameters,
@@ -17,6 +19,7 @@ mod mstep;
 mod parameters;
 mod settings;
 mod simulate;
+mod summary;
 
 pub use expected::ExpectedCounts;
 pub use settings::{
@@ -24,12 +27,16 @@ pub use settings::{
     NormalPrior, ParameterPriors, Population, Tolerance,
 };
 pub use simulate::{Simulated, Simulation, simulate};
+pub use summary::DataSummary;
 
 use crate::error::{Error, Result};
 use crate::model::ItemModel;
+use crate::model::{ResponseCurve, ResponseFunction};
+use crate::quadrature::Quadrature;
 use crate::response::{MISSING, ResponseMatrix};
+use crate::score::LogTable;
 use expected::Patterns;
-use parameters::{Layout, category_counts, item_categories};
+use parameters::{Layout, item_categories};
 use serde::{Deserialize, Serialize};
 
 /// How a calibration ended.
@@ -205,14 +212,80 @@ pub fn calibrate_checked(
         return Err(Error::setting("items", "there are no items to calibrate"));
     }
     let patterns = Patterns::collapse(responses);
-    let categories = item_categories(&settings.items, &category_counts(&patterns));
+    let summary = DataSummary::from_patterns(&patterns);
+    let categories = item_categories(&settings.items, summary.counts());
     check_categories(responses, &categories)?;
-    let (layout, start) = Layout::build(settings, &patterns)?;
-    let problem = em::Problem {
+    calibrate_with(settings, &summary, |items, quadrature| {
+        let table = LogTable::new(items, quadrature.nodes());
+        let categories: Vec<usize> = items.iter().map(|f| f.categories()).collect();
+        Ok(ExpectedCounts::from_patterns(
+            &table,
+            &categories,
+            quadrature,
+            &patterns,
+        ))
+    })
+}
+
+/// Runs the calibration with an E-step supplied by the caller, for data that are not in
+/// one [`ResponseMatrix`]: `e_step(items, quadrature)` must return the
+/// [`ExpectedCounts`] of all persons for those items on that quadrature, e.g. computed
+/// per partition with [`ExpectedCounts::compute`] and merged in a fixed partition order.
+/// `summary` is the merged [`DataSummary`] of the same persons (starting values and
+/// identification checks). Everything else (M-step, SQUAREM, convergence) is the code
+/// [`calibrate`] runs, so the same counts give the same fit.
+///
+/// # Errors
+///
+/// As [`calibrate`], any error the E-step returns, and [`Error::InvalidSetting`] when it
+/// returns counts for other items or another grid.
+///
+/// # Examples
+///
+/// ```
+/// use bagdar::calibrate::*;
+/// use bagdar::model::ItemModel;
+/// use bagdar::response::ResponseMatrix;
+/// let items: Vec<ItemModel> = (0..4).map(|i| ItemModel::TwoPl { slope: 1.0, intercept: 0.5 * i as f64 - 0.7 }).collect();
+/// let simulation = Simulation { persons: 400, mean: 0.0, sd: 1.0, missing: 0.0, seed: 3 };
+/// let all = simulate(&items, &simulation)?.responses;
+/// // Two partitions of the persons.
+/// let first = ResponseMatrix::new(150, 4, all.data()[..600].to_vec())?;
+/// let second = ResponseMatrix::new(250, 4, all.data()[600..].to_vec())?;
+/// let mut summary = DataSummary::from_responses(&first);
+/// summary.merge(&DataSummary::from_responses(&second))?;
+/// let settings = CalibrationSettings::default().check(4)?;
+/// let fit = calibrate_with(&settings, &summary, |items, quadrature| {
+///     let mut counts = ExpectedCounts::compute(items, quadrature, &first)?;
+///     counts.merge(&ExpectedCounts::compute(items, quadrature, &second)?)?;
+///     Ok(counts)
+/// })?;
+/// let whole = calibrate(&all, &CalibrationSettings::default())?;
+/// assert!((fit.log_likelihood - whole.log_likelihood).abs() < 1e-6);
+/// # Ok::<(), bagdar::Error>(())
+/// ```
+pub fn calibrate_with<F>(
+    settings: &CheckedSettings,
+    summary: &DataSummary,
+    e_step: F,
+) -> Result<Calibration>
+where
+    F: FnMut(&[ResponseFunction], &Quadrature) -> Result<ExpectedCounts>,
+{
+    if settings.items.len() != summary.items() {
+        return Err(Error::WrongItemCount {
+            expected: settings.items.len(),
+            found: summary.items(),
+        });
+    }
+    if summary.items() == 0 {
+        return Err(Error::setting("items", "there are no items to calibrate"));
+    }
+    let (layout, start) = Layout::build(settings, summary)?;
+    let mut problem = em::Problem {
         layout: &layout,
-        patterns: &patterns,
         settings,
-        categories,
+        e_step,
     };
     let outcome = problem.run(start)?;
     let x = &outcome.x;

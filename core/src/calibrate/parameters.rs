@@ -1,11 +1,10 @@
 //! The parameter vector of a calibration: which item parameters are free, shared or
 //! fixed, the scale each is estimated on, and automatic starting values.
 
-use super::expected::Patterns;
 use super::settings::{CheckedSettings, ItemSpec, ParameterPriors};
+use super::summary::DataSummary;
 use crate::error::{Error, Result};
 use crate::model::{ItemModel, MAX_CATEGORIES, ModelKind};
-use crate::response::MISSING;
 
 /// The scale a parameter is estimated on: natural value = h(working value).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,64 +172,6 @@ pub(crate) struct Layout {
     pub(crate) rsm_groups: Vec<Vec<usize>>,
 }
 
-/// Category counts of every item (patterns weighted by frequency).
-pub(crate) fn category_counts(patterns: &Patterns) -> Vec<[f64; MAX_CATEGORIES]> {
-    let mut counts = vec![[0.0; MAX_CATEGORIES]; patterns.items];
-    for u in 0..patterns.len() {
-        let f = patterns.frequencies[u];
-        for (c, &x) in counts.iter_mut().zip(patterns.row(u)) {
-            if x != MISSING && (x as usize) < MAX_CATEGORIES {
-                c[x as usize] += f;
-            }
-        }
-    }
-    counts
-}
-
-/// Item-rest correlations (pairwise over persons answering the item), 0 when undefined.
-fn item_rest_correlations(patterns: &Patterns) -> Vec<f64> {
-    let n_items = patterns.items;
-    let mut sums = vec![[0.0f64; 6]; n_items]; // n, Σx, Σy, Σxx, Σyy, Σxy
-    for u in 0..patterns.len() {
-        let row = patterns.row(u);
-        let f = patterns.frequencies[u];
-        let total: f64 = row
-            .iter()
-            .filter(|&&x| x != MISSING)
-            .map(|&x| x as f64)
-            .sum();
-        for (s, &x) in sums.iter_mut().zip(row) {
-            if x == MISSING {
-                continue;
-            }
-            let x = x as f64;
-            let y = total - x;
-            s[0] += f;
-            s[1] += f * x;
-            s[2] += f * y;
-            s[3] += f * x * x;
-            s[4] += f * y * y;
-            s[5] += f * x * y;
-        }
-    }
-    sums.iter()
-        .map(|s| {
-            if s[0] < 2.0 {
-                return 0.0;
-            }
-            let n = s[0];
-            let sxx = s[3] - s[1] * s[1] / n;
-            let syy = s[4] - s[2] * s[2] / n;
-            let sxy = s[5] - s[1] * s[2] / n;
-            if sxx > 0.0 && syy > 0.0 {
-                sxy / (sxx * syy).sqrt()
-            } else {
-                0.0
-            }
-        })
-        .collect()
-}
-
 fn logit(p: f64) -> f64 {
     (p / (1.0 - p)).ln()
 }
@@ -396,12 +337,12 @@ impl Layout {
     /// data cannot identify; [`Error::InvalidParameter`] for a non-finite starting value.
     pub(crate) fn build(
         settings: &CheckedSettings,
-        patterns: &Patterns,
+        summary: &DataSummary,
     ) -> Result<(Layout, Vec<f64>)> {
         let specs = &settings.items;
-        let counts = category_counts(patterns);
-        let categories = item_categories(specs, &counts);
-        let correlations = item_rest_correlations(patterns);
+        let counts = summary.counts();
+        let categories = item_categories(specs, counts);
+        let correlations = summary.correlations();
         for (i, spec) in specs.iter().enumerate() {
             if spec.is_fixed() {
                 continue;
