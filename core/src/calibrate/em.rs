@@ -170,11 +170,7 @@ where
                 e_steps += extra;
                 (x, e)
             };
-            let change = x_new
-                .iter()
-                .zip(&x0)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0, f64::max);
+            let change = self.layout.largest_change(&x0, &x_new);
             let gain = e_new.objective() - e0.objective();
             x0 = x_new;
             e0 = e_new;

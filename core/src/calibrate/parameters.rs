@@ -242,7 +242,7 @@ fn automatic_start(
             let mut out = vec![slope];
             let p0 = smoothed(counts[0]);
             for &count in &counts[1..categories] {
-                out.push((smoothed(count) / p0).ln() * attenuation(slope) / slope.max(0.3));
+                out.push((smoothed(count) / p0).ln() * attenuation(slope));
             }
             out
         }
@@ -583,6 +583,25 @@ impl Layout {
     pub(crate) fn model(&self, i: usize, x: &[f64]) -> ItemModel {
         let v = self.locals(i, x);
         model_from_locals(self.items[i].kind, &v)
+    }
+
+    /// Largest change of a free parameter between `x` and `y` on its natural scale
+    /// (a, d, g, u, τ, μ, σ). On the estimation scale an asymptote drifting towards 0 or 1
+    /// (a flat direction of the likelihood) keeps moving in logit without changing the
+    /// model; on the natural scale it settles.
+    pub(crate) fn largest_change(&self, x: &[f64], y: &[f64]) -> f64 {
+        let mut largest: f64 = 0.0;
+        for (g, role) in self.roles.iter().enumerate() {
+            let t = role.transform();
+            largest = largest.max((t.natural(x[g]) - t.natural(y[g])).abs());
+        }
+        if let Slot::Free(g) = self.population.mean {
+            largest = largest.max((x[g] - y[g]).abs());
+        }
+        if let Slot::Free(g) = self.population.sd {
+            largest = largest.max((x[g].exp() - y[g].exp()).abs());
+        }
+        largest
     }
 
     /// ln prior of the free item parameters at `x`.

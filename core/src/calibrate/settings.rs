@@ -137,8 +137,8 @@ pub struct Tolerance {
     /// Relative change of the objective (log-likelihood + log prior),
     /// |Δℓ| / (1 + |ℓ|). Default 1e-9.
     pub log_likelihood: f64,
-    /// Largest absolute change of a parameter on the estimation scale (ln a, d, logit g,
-    /// logit u, μ, ln σ). Default 1e-5.
+    /// Largest absolute change of a parameter on its natural scale (a, d, g, u, τ, μ,
+    /// σ). Default 1e-5.
     pub parameters: f64,
 }
 
