@@ -372,3 +372,29 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn settings_read_from_json() {
+    let text = r#"{
+        "model": "grm",
+        "items": [
+            {"estimate": "3pl"},
+            {"start": {"type": "2pl", "slope": 1.2, "intercept": 0.3}},
+            {"fixed": {"type": "grm", "slope": 1.0, "intercepts": [1.0, -1.0]}}
+        ],
+        "priors": {"guessing": {"alpha": 5.0, "beta": 17.0}},
+        "tolerance": {"log_likelihood": 1e-10},
+        "acceleration": "none"
+    }"#;
+    let settings: CalibrationSettings = serde_json::from_str(text).unwrap();
+    assert_eq!(settings.items[0], ItemSpec::Estimate(ModelKind::ThreePl));
+    assert!(settings.items[2].is_fixed());
+    assert_eq!(settings.tolerance.parameters, 1e-5);
+    assert_eq!(settings.grid.points, 61);
+    let checked = settings.check(3).unwrap();
+    assert!(!checked.estimates_sd());
+    let back: CalibrationSettings =
+        serde_json::from_str(&serde_json::to_string(&settings).unwrap()).unwrap();
+    assert_eq!(back, settings);
+    assert!(serde_json::from_str::<CalibrationSettings>(r#"{"modle": "2pl"}"#).is_err());
+}
