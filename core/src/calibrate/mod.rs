@@ -10,6 +10,12 @@
 //!   (distributed data), given the merged [`DataSummary`].
 //! * [`simulate`]: seeded data for parameter-recovery checks.
 //!
+//! Defaults (see [`CalibrationSettings`]): 2PL for every item, 61 equally spaced nodes
+//! on [−6, 6] with N(0, 1) weights (R `mirt`'s grid), no priors on item parameters,
+//! automatic starting values (item–rest correlations and logits of category
+//! proportions), SQUAREM, at most 500 cycles, converged when the objective changes by
+//! less than 1e-9·(1 + |ℓ|) and no parameter by more than 1e-5 in one cycle.
+//!
 //! Out of scope so far: multi-group calibration, standard errors of item parameters,
 //! fit statistics, DIF and linking.
 
@@ -75,6 +81,20 @@ impl FitStatus {
 /// log_likelihood = Σ_p ln Σ_q w_q Π_i P_{i,x_pi}(θ_q)     (on the quadrature grid)
 /// aic = −2·log_likelihood + 2·parameters
 /// bic = −2·log_likelihood + parameters·ln(persons)
+/// ```
+///
+/// # Examples
+///
+/// ```
+/// use bagdar::calibrate::{CalibrationSettings, FitStatus, Simulation, calibrate, simulate};
+/// use bagdar::model::ItemModel;
+/// let items: Vec<ItemModel> = (0..5).map(|i| ItemModel::TwoPl { slope: 1.2, intercept: 0.4 * i as f64 - 0.8 }).collect();
+/// let data = simulate(&items, &Simulation { persons: 500, mean: 0.0, sd: 1.0, missing: 0.0, seed: 1 })?;
+/// let fit = calibrate(&data.responses, &CalibrationSettings::default())?;
+/// assert_eq!(fit.status, FitStatus::Converged);
+/// assert_eq!(fit.parameters, 10);
+/// assert!((fit.bic - (-2.0 * fit.log_likelihood + 10.0 * 500f64.ln())).abs() < 1e-9);
+/// # Ok::<(), bagdar::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[must_use]
