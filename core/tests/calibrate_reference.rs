@@ -875,3 +875,59 @@ fn partitioned_e_step_gives_the_same_fit() {
     });
     assert!(matches!(wrong, Err(Error::InvalidSetting { .. })));
 }
+
+/// The default tolerances stop within 0.01 log-likelihood units of the optimum (found
+/// by running to a far tighter tolerance), for an easy and a hard model.
+#[test]
+fn defaults_reach_the_optimum() {
+    let two_pl: Vec<ItemModel> = (0..20)
+        .map(|i| ItemModel::TwoPl {
+            slope: 0.5 + 1.8 * spread(i, 0.15),
+            intercept: -2.5 + 5.0 * spread(i, 0.45),
+        })
+        .collect();
+    let three_pl: Vec<ItemModel> = (0..10)
+        .map(|i| ItemModel::ThreePl {
+            slope: 0.9 + 1.1 * spread(i, 0.3),
+            intercept: -1.5 + 3.0 * spread(i, 0.65),
+            guessing: 0.2,
+        })
+        .collect();
+    let priors = ParameterPriors {
+        guessing: Some(BetaPrior {
+            alpha: 5.0,
+            beta: 17.0,
+        }),
+        ..Default::default()
+    };
+    for (truth, model, priors) in [
+        (two_pl, ModelKind::TwoPl, ParameterPriors::default()),
+        (three_pl, ModelKind::ThreePl, priors),
+    ] {
+        let responses = simulated_with(&truth, 1000, 0.0, 1.0, 31);
+        let settings = CalibrationSettings {
+            model,
+            priors,
+            ..Default::default()
+        };
+        let fit = calibrate(&responses, &settings).unwrap();
+        let tight = calibrate(
+            &responses,
+            &CalibrationSettings {
+                tolerance: bagdar::calibrate::Tolerance {
+                    log_likelihood: 1e-13,
+                    parameters: 1e-8,
+                },
+                max_iterations: 5000,
+                ..settings
+            },
+        )
+        .unwrap();
+        let short = (tight.log_likelihood + tight.log_prior) - (fit.log_likelihood + fit.log_prior);
+        eprintln!(
+            "{model:?}: default stops {short:.2e} short of the optimum ({} vs {} E-steps)",
+            fit.e_steps, tight.e_steps
+        );
+        assert!(fit.converged() && short < 0.01);
+    }
+}
