@@ -269,8 +269,16 @@ impl ExpectedCounts {
         Ok(())
     }
 
-    /// r_{ikq} for q = 0..Q: expected persons answering `item` in `category` at each node.
-    pub fn item_category(&self, item: usize, category: usize) -> &[f64] {
+    /// r_{ikq} for q = 0..Q: expected persons answering `item` in `category` at each
+    /// node; `None` for an item or category that does not exist.
+    pub fn item_category(&self, item: usize, category: usize) -> Option<&[f64]> {
+        (item < self.categories.len() && category < self.categories[item])
+            .then(|| self.row(item, category))
+    }
+
+    /// r_{ikq} for q = 0..Q, for indices known to exist.
+    #[inline]
+    pub(crate) fn row(&self, item: usize, category: usize) -> &[f64] {
         let start = self.offsets[item] + category * self.nodes;
         &self.counts[start..start + self.nodes]
     }

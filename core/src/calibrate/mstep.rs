@@ -66,8 +66,8 @@ fn logistic(
         guessing: g,
         upper: u,
     };
-    let r0s = counts.item_category(index, 0);
-    let r1s = counts.item_category(index, 1);
+    let r0s = counts.row(index, 0);
+    let r1s = counts.row(index, 1);
     let mut out = Derivatives::zeros(4);
     let plain = g == 0.0 && u == 1.0;
     let mut lp = [0.0; 2];
@@ -142,7 +142,7 @@ fn graded(v: &[f64], counts: &ExpectedCounts, index: usize, nodes: &[f64]) -> Op
     let mut w = [0.0; MAX_CATEGORIES + 1];
     let mut vv = [0.0; MAX_CATEGORIES + 1];
     let mut grad = [0.0; MAX_CATEGORIES];
-    let rows: Vec<&[f64]> = (0..=m).map(|k| counts.item_category(index, k)).collect();
+    let rows: Vec<&[f64]> = (0..=m).map(|k| counts.row(index, k)).collect();
     for (q, &theta) in nodes.iter().enumerate() {
         if rows.iter().all(|r| r[q] <= 0.0) {
             continue;
@@ -234,7 +234,7 @@ fn partial_credit(
     };
     let mut out = Derivatives::zeros(n_par);
     let mut lp = [0.0; MAX_CATEGORIES];
-    let rows: Vec<&[f64]> = (0..=m).map(|k| counts.item_category(index, k)).collect();
+    let rows: Vec<&[f64]> = (0..=m).map(|k| counts.row(index, k)).collect();
     for (q, &theta) in nodes.iter().enumerate() {
         let n: f64 = rows.iter().map(|r| r[q]).sum();
         if n <= 0.0 {

@@ -79,9 +79,13 @@ pub fn simulate(items: &[ItemModel], simulation: &Simulation) -> Result<Simulate
             format!("{} is not in [0, 1)", simulation.missing),
         ));
     }
+    let cells = simulation
+        .persons
+        .checked_mul(items.len())
+        .ok_or_else(|| Error::setting("simulation.persons", "persons × items overflows"))?;
     let mut rng = ChaCha8Rng::seed_from_u64(simulation.seed);
     let mut theta = Vec::with_capacity(simulation.persons);
-    let mut data = Vec::with_capacity(simulation.persons * items.len());
+    let mut data = Vec::with_capacity(cells);
     let mut p = [0.0; MAX_CATEGORIES];
     for _ in 0..simulation.persons {
         let z: f64 = StandardNormal.sample(&mut rng);

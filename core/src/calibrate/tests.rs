@@ -320,8 +320,9 @@ fn merged_chunks_equal_the_whole() {
         for k in 0..3 {
             for (a, b) in merged
                 .item_category(i, k)
+                .unwrap()
                 .iter()
-                .zip(whole.item_category(i, k))
+                .zip(whole.item_category(i, k).unwrap())
             {
                 assert!((a - b).abs() < 1e-9);
             }
