@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 pub enum ItemSpec {
     /// Estimate this model; starting values are computed from the data.
     Estimate(ModelKind),
-    /// Estimate the model of the given parameters, starting from them.
+    /// Estimate the model of the given parameters, starting from them. Asymptotes are
+    /// estimated on the logit scale, so a starting g = 0 becomes 0.1 and u = 1 becomes
+    /// 0.95 for the parameters that are estimated.
     Start(ItemModel),
     /// Anchored item: the parameters are fixed at the given values.
     Fixed(ItemModel),
