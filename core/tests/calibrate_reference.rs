@@ -931,3 +931,81 @@ fn defaults_reach_the_optimum() {
         assert!(fit.converged() && short < 0.01);
     }
 }
+
+/// 4PL with beta priors on both asymptotes converges, and the estimates stay inside
+/// the priors' support and near the truth.
+#[test]
+fn four_pl_with_priors_converges() {
+    let truth: Vec<ItemModel> = (0..10)
+        .map(|i| ItemModel::FourPl {
+            slope: 1.0 + spread(i, 0.3),
+            intercept: -1.0 + 2.0 * spread(i, 0.7),
+            guessing: 0.15,
+            upper: 0.92,
+        })
+        .collect();
+    let settings = CalibrationSettings {
+        model: ModelKind::FourPl,
+        priors: ParameterPriors {
+            guessing: Some(BetaPrior {
+                alpha: 5.0,
+                beta: 17.0,
+            }),
+            upper: Some(BetaPrior {
+                alpha: 17.0,
+                beta: 5.0,
+            }),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let fit = calibrate(&simulated_with(&truth, 3000, 0.0, 1.0, 41), &settings).unwrap();
+    assert!(fit.converged());
+    assert_eq!(fit.parameters, 40);
+    for m in &fit.items {
+        let ItemModel::FourPl {
+            guessing, upper, ..
+        } = m
+        else {
+            panic!("unexpected {m:?}")
+        };
+        assert!(
+            *guessing > 0.03 && *guessing < 0.35 && *upper > 0.7 && *upper < 0.99,
+            "{m:?}"
+        );
+    }
+}
+
+/// RSM items with different numbers of categories get separate threshold sets.
+#[test]
+fn rating_scale_groups_by_number_of_categories() {
+    let mut truth: Vec<ItemModel> = (0..4)
+        .map(|i| ItemModel::RatingScale {
+            intercept: -0.5 + spread(i, 0.1),
+            thresholds: vec![-0.8, 0.8],
+        })
+        .collect();
+    truth.extend((0..4).map(|i| ItemModel::RatingScale {
+        intercept: -0.5 + spread(i, 0.6),
+        thresholds: vec![-1.2, 0.0, 1.2],
+    }));
+    let fit = calibrate(
+        &simulated_with(&truth, 1500, 0.0, 1.0, 42),
+        &CalibrationSettings {
+            model: ModelKind::RatingScale,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(fit.converged());
+    // Each threshold set can shift against its items' intercepts, so one intercept per
+    // set is not free: 8 − 2 intercepts, 2 + 3 thresholds and the latent SD.
+    assert_eq!(fit.parameters, 6 + 2 + 3 + 1);
+    let thresholds = |m: &ItemModel| match m {
+        ItemModel::RatingScale { thresholds, .. } => thresholds.clone(),
+        _ => Vec::new(),
+    };
+    assert_eq!(thresholds(&fit.items[0]), thresholds(&fit.items[3]));
+    assert_eq!(thresholds(&fit.items[4]).len(), 3);
+    assert_eq!(thresholds(&fit.items[4]), thresholds(&fit.items[7]));
+}
