@@ -129,6 +129,52 @@ pub enum Error {
         /// Extra location text, e.g. ` (item SO03)`; may be empty.
         context: String,
     },
+    /// An item to calibrate has no responses at all.
+    #[error("item {item}: no responses, its parameters cannot be estimated")]
+    NoResponses {
+        /// Item id or index.
+        item: String,
+    },
+    /// A category of an item to calibrate is never observed, so a parameter of that
+    /// category has no finite estimate.
+    #[error(
+        "item {item}: category {category} of 0..={max} is never observed, its parameter cannot be estimated"
+    )]
+    UnobservedCategory {
+        /// Item id or index.
+        item: String,
+        /// The category nobody chose.
+        category: usize,
+        /// Highest category of the item.
+        max: usize,
+    },
+    /// Estimation produced a value that is not finite.
+    #[error("calibration, iteration {iteration}: {what} is not finite")]
+    NumericalFailure {
+        /// EM iteration (0 = starting values).
+        iteration: usize,
+        /// What failed, e.g. `log-likelihood` or `item 3 parameters`.
+        what: String,
+    },
+    /// An estimated slope fell to (numerically) zero: the item does not discriminate
+    /// in the direction of the scale.
+    #[error(
+        "item {item}: the estimated slope {slope:e} is effectively 0; is the item reverse-keyed or unrelated to the scale?"
+    )]
+    DegenerateSlope {
+        /// Item id or index.
+        item: String,
+        /// The estimate.
+        slope: f64,
+    },
+    /// A calibration ended without converging and the caller required convergence.
+    #[error("calibration did not converge: {status} after {iterations} iterations")]
+    NotConverged {
+        /// How it ended (`iteration_limit`, `likelihood_decreased`).
+        status: &'static str,
+        /// Iterations run.
+        iterations: usize,
+    },
     /// The instrument's format version is not one this build reads.
     #[error("instrument format_version {found} is not supported (this build reads {supported})")]
     UnsupportedFormatVersion {

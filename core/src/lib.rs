@@ -16,6 +16,7 @@
 //! ```
 
 pub mod batch;
+pub mod calibrate;
 pub mod error;
 pub mod instrument;
 pub mod model;

@@ -50,7 +50,11 @@ pub fn to_py(error: bagdar::Error) -> PyErr {
         | E::InvalidAnswer { .. }
         | E::WrongItemCount { .. }
         | E::WrongDataLength { .. } => ResponseDataError::new_err(message),
+        E::NoResponses { .. } | E::UnobservedCategory { .. } => ResponseDataError::new_err(message),
         E::InvalidSetting { .. } | E::UnknownId { .. } => SettingsError::new_err(message),
+        E::NumericalFailure { .. } | E::DegenerateSlope { .. } | E::NotConverged { .. } => {
+            ConvergenceError::new_err(message)
+        }
         _ => BagdarError::new_err(message),
     }
 }

@@ -1,0 +1,254 @@
+//! The Bock–Aitkin EM loop with SQUAREM acceleration.
+
+use super::FitStatus;
+use super::expected::ExpectedCounts;
+use super::mstep::{newton_block, population_step};
+use super::parameters::{Layout, Slot};
+use super::settings::{Acceleration, CheckedSettings};
+use crate::error::{Error, Result};
+use crate::model::{ResponseCurve, ResponseFunction};
+use crate::quadrature::{Grid, Prior, Quadrature};
+
+/// One E-step at a parameter vector.
+pub(crate) struct Evaluation {
+    pub(crate) counts: ExpectedCounts,
+    pub(crate) log_prior: f64,
+}
+
+impl Evaluation {
+    /// Log-likelihood plus log prior: what EM increases.
+    pub(crate) fn objective(&self) -> f64 {
+        self.counts.log_likelihood() + self.log_prior
+    }
+}
+
+/// The E-step as a function of the current items and quadrature; it may run anywhere
+/// (threads here, Dask partitions in Python) as long as it returns the merged counts.
+pub(crate) struct Problem<'a, F> {
+    pub(crate) layout: &'a Layout,
+    pub(crate) settings: &'a CheckedSettings,
+    pub(crate) e_step: F,
+}
+
+pub(crate) struct Outcome {
+    pub(crate) x: Vec<f64>,
+    pub(crate) evaluation: Evaluation,
+    pub(crate) status: FitStatus,
+    pub(crate) iterations: usize,
+    pub(crate) e_steps: usize,
+    pub(crate) history: Vec<f64>,
+}
+
+impl<F> Problem<'_, F>
+where
+    F: FnMut(&[ResponseFunction], &Quadrature) -> Result<ExpectedCounts>,
+{
+    fn grid(&self) -> &Grid {
+        &self.settings.grid
+    }
+
+    fn nodes(&self) -> &[f64] {
+        &self.settings.nodes
+    }
+
+    /// The E-step at `x`; `None` when `x` is outside the parameter space.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the E-step returns.
+    pub(crate) fn evaluate(&mut self, x: &[f64]) -> Result<Option<Evaluation>> {
+        if x.iter().any(|v| !v.is_finite()) {
+            return Ok(None);
+        }
+        let Ok(items) = (0..self.layout.items.len())
+            .map(|i| self.layout.model(i, x).response_function(""))
+            .collect::<Result<Vec<ResponseFunction>>>()
+        else {
+            return Ok(None);
+        };
+        let (mean, sd) = self.layout.population(x);
+        let Ok(quadrature) = Quadrature::new(self.grid(), &Prior::Normal { mean, sd }) else {
+            return Ok(None);
+        };
+        let counts = (self.e_step)(&items, &quadrature)?;
+        let categories: Vec<usize> = items.iter().map(|f| f.categories()).collect();
+        if counts.categories() != categories.as_slice() || counts.nodes() != quadrature.len() {
+            return Err(Error::setting(
+                "expected counts",
+                format!(
+                    "the E-step returned counts for {} items on {} nodes, expected {} items on {} nodes",
+                    counts.categories().len(),
+                    counts.nodes(),
+                    categories.len(),
+                    quadrature.len()
+                ),
+            ));
+        }
+        let log_prior = self.layout.log_prior(x, &self.settings.priors);
+        let evaluation = Evaluation { counts, log_prior };
+        Ok(evaluation.objective().is_finite().then_some(evaluation))
+    }
+
+    /// The M-step from `x` with the counts of the E-step at `x`.
+    pub(crate) fn m_step(&self, x: &[f64], counts: &ExpectedCounts) -> Vec<f64> {
+        let mut next = x.to_vec();
+        for block in &self.layout.blocks {
+            newton_block(
+                self.layout,
+                &block.items,
+                &block.params,
+                &mut next,
+                counts,
+                self.nodes(),
+                &self.settings.priors,
+            );
+        }
+        let pop = self.layout.population;
+        if matches!(pop.mean, Slot::Free(_)) || matches!(pop.sd, Slot::Free(_)) {
+            let (mean, sd) = self.layout.population(x);
+            let (new_mean, new_sd) = population_step(
+                matches!(pop.mean, Slot::Free(_)).then_some(mean),
+                matches!(pop.sd, Slot::Free(_)).then_some(sd),
+                mean,
+                sd,
+                counts.node_totals(),
+                self.nodes(),
+            );
+            if let Slot::Free(g) = pop.mean {
+                next[g] = new_mean;
+            }
+            if let Slot::Free(g) = pop.sd {
+                next[g] = new_sd.ln();
+            }
+        }
+        next
+    }
+
+    /// Runs EM from `start` until the tolerances hold or the iteration limit.
+    pub(crate) fn run(&mut self, start: Vec<f64>) -> Result<Outcome> {
+        let settings = self.settings;
+        let mut x0 = start;
+        let mut e0 = self.evaluate(&x0)?.ok_or_else(|| Error::NumericalFailure {
+            iteration: 0,
+            what: "log-likelihood at the starting values".into(),
+        })?;
+        let mut e_steps = 1;
+        let mut history = vec![e0.objective()];
+        let mut step_max: f64 = 1.0;
+        let mut status = FitStatus::IterationLimit;
+        let mut iterations = 0;
+        let decreased = |before: f64, after: f64| after < before - 1e-10 * (1.0 + before.abs());
+        while iterations < settings.max_iterations {
+            iterations += 1;
+            let x1 = self.m_step(&x0, &e0.counts);
+            let e1 = self.evaluate(&x1)?.ok_or_else(|| Error::NumericalFailure {
+                iteration: iterations,
+                what: "log-likelihood after the M-step".into(),
+            })?;
+            e_steps += 1;
+            if decreased(e0.objective(), e1.objective()) {
+                status = FitStatus::LikelihoodDecreased;
+                break;
+            }
+            let (x_new, e_new) = if settings.acceleration == Acceleration::None {
+                (x1, e1)
+            } else {
+                let x2 = self.m_step(&x1, &e1.counts);
+                let e2 = self.evaluate(&x2)?.ok_or_else(|| Error::NumericalFailure {
+                    iteration: iterations,
+                    what: "log-likelihood after the M-step".into(),
+                })?;
+                e_steps += 1;
+                if decreased(e1.objective(), e2.objective()) {
+                    x0 = x1;
+                    e0 = e1;
+                    history.push(e0.objective());
+                    status = FitStatus::LikelihoodDecreased;
+                    break;
+                }
+                let (x, e, extra) = self.squarem(&x0, &x1, &x2, e2, &mut step_max)?;
+                e_steps += extra;
+                (x, e)
+            };
+            let change = self.layout.largest_change(&x0, &x_new);
+            let gain = e_new.objective() - e0.objective();
+            x0 = x_new;
+            e0 = e_new;
+            history.push(e0.objective());
+            if gain.abs() <= settings.tolerance.log_likelihood * (1.0 + e0.objective().abs())
+                && change <= settings.tolerance.parameters
+            {
+                status = FitStatus::Converged;
+                break;
+            }
+        }
+        Ok(Outcome {
+            x: x0,
+            evaluation: e0,
+            status,
+            iterations,
+            e_steps,
+            history,
+        })
+    }
+
+    /// One SQUAREM S3 extrapolation (Varadhan & Roland 2008) from x0 through the two EM
+    /// steps x1 = F(x0), x2 = F(x1):
+    ///
+    /// ```text
+    /// r = x1 − x0,  v = x2 − 2·x1 + x0,  α = −‖r‖/‖v‖  (α ≤ −1)
+    /// x' = x0 − 2α·r + α²·v
+    /// ```
+    ///
+    /// x' is kept only if it is a valid point with an objective at least that of x2;
+    /// otherwise α is moved half-way to −1 (a few times) and finally x2 is used. So the
+    /// accepted objective never falls below that of the plain EM steps.
+    fn squarem(
+        &mut self,
+        x0: &[f64],
+        x1: &[f64],
+        x2: &[f64],
+        e2: Evaluation,
+        step_max: &mut f64,
+    ) -> Result<(Vec<f64>, Evaluation, usize)> {
+        let r: Vec<f64> = x1.iter().zip(x0).map(|(a, b)| a - b).collect();
+        let v: Vec<f64> = x2
+            .iter()
+            .zip(x1)
+            .zip(x0)
+            .map(|((c, b), a)| c - 2.0 * b + a)
+            .collect();
+        let rr: f64 = r.iter().map(|a| a * a).sum();
+        let vv: f64 = v.iter().map(|a| a * a).sum();
+        if !(vv > 0.0 && rr > 0.0) {
+            return Ok((x2.to_vec(), e2, 0));
+        }
+        let mut alpha = (-(rr / vv).sqrt()).min(-1.0);
+        alpha = alpha.max(-*step_max);
+        if alpha <= -*step_max {
+            *step_max *= 4.0;
+        }
+        let mut evaluations = 0;
+        let target = e2.objective();
+        for _ in 0..6 {
+            if alpha > -1.0 - 1e-3 {
+                break;
+            }
+            let xp: Vec<f64> = x0
+                .iter()
+                .zip(&r)
+                .zip(&v)
+                .map(|((a, ri), vi)| a - 2.0 * alpha * ri + alpha * alpha * vi)
+                .collect();
+            evaluations += 1;
+            if let Some(ep) = self.evaluate(&xp)?
+                && ep.objective() >= target
+            {
+                return Ok((xp, ep, evaluations));
+            }
+            alpha = (alpha - 1.0) / 2.0;
+            *step_max = (*step_max / 4.0).max(1.0);
+        }
+        Ok((x2.to_vec(), e2, evaluations))
+    }
+}

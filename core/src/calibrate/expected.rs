@@ -1,0 +1,325 @@
+//! The E-step: posterior weights on the grid and the expected counts they add up to.
+
+use crate::error::{Error, Result};
+use crate::model::{ResponseCurve, ResponseFunction};
+use crate::quadrature::Quadrature;
+use crate::response::{MISSING, ResponseMatrix};
+use crate::score::LogTable;
+use std::collections::HashMap;
+
+/// Unique response patterns per chunk of work in the E-step. Chunks are fixed in size
+/// (not in number), so the summation order does not depend on the thread count.
+pub(crate) const CHUNK: usize = 512;
+
+/// Chunks computed (in parallel) before their counts are added up.
+const BATCH: usize = 64;
+
+/// The distinct rows of a response matrix, each with its frequency, in order of first
+/// appearance.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Patterns {
+    pub(crate) items: usize,
+    pub(crate) rows: Vec<u8>,
+    pub(crate) frequencies: Vec<f64>,
+}
+
+impl Patterns {
+    /// Collapses identical rows.
+    pub(crate) fn collapse(responses: &ResponseMatrix) -> Self {
+        let items = responses.items();
+        let mut index: HashMap<&[u8], usize> = HashMap::new();
+        let mut rows = Vec::new();
+        let mut frequencies: Vec<f64> = Vec::new();
+        for p in 0..responses.persons() {
+            let row = responses.row(p);
+            match index.get(row) {
+                Some(&u) => frequencies[u] += 1.0,
+                None => {
+                    index.insert(row, frequencies.len());
+                    rows.extend_from_slice(row);
+                    frequencies.push(1.0);
+                }
+            }
+        }
+        Patterns {
+            items,
+            rows,
+            frequencies,
+        }
+    }
+
+    /// Number of distinct patterns.
+    pub(crate) fn len(&self) -> usize {
+        self.frequencies.len()
+    }
+
+    /// Pattern `u`.
+    pub(crate) fn row(&self, u: usize) -> &[u8] {
+        &self.rows[u * self.items..(u + 1) * self.items]
+    }
+}
+
+/// The sufficient statistic of the Bock–Aitkin E-step, summed over persons.
+///
+/// # Formula
+///
+/// ```text
+/// π_p(q)  = w_q Π_i P_{i,x_pi}(θ_q) / L_p,   L_p = Σ_r w_r Π_i P_{i,x_pi}(θ_r)
+/// r_{ikq} = Σ_p f_p · π_p(q) · [x_pi = k]     expected persons in category k of item i at θ_q
+/// n_q     = Σ_p f_p · π_p(q)                  expected persons at θ_q
+/// ℓ       = Σ_p f_p · ln L_p                  marginal log-likelihood
+/// ```
+///
+/// `w_q` are the population weights on the grid, `f_p` the frequency of a response
+/// pattern, and missing responses ([`MISSING`]) leave the product and `r` untouched
+/// (Bock & Aitkin 1981). Every field is a sum over persons, so counts computed on
+/// disjoint chunks of persons (threads, Dask partitions) are merged by addition and
+/// give the counts of the whole data, up to floating-point summation order.
+///
+/// # Examples
+///
+/// ```
+/// use bagdar::calibrate::ExpectedCounts;
+/// use bagdar::model::ItemModel;
+/// use bagdar::quadrature::{Grid, Prior, Quadrature};
+/// use bagdar::response::ResponseMatrix;
+/// let items = vec![ItemModel::TwoPl { slope: 1.0, intercept: 0.0 }.response_function("i1")?; 2];
+/// let quadrature = Quadrature::new(&Grid::default(), &Prior::default())?;
+/// let a = ResponseMatrix::from_rows(&[vec![Some(1), Some(0)]])?;
+/// let b = ResponseMatrix::from_rows(&[vec![Some(1), None], vec![Some(0), Some(0)]])?;
+/// let all = ResponseMatrix::from_rows(&[vec![Some(1), Some(0)], vec![Some(1), None], vec![Some(0), Some(0)]])?;
+/// let merged = (ExpectedCounts::compute(&items, &quadrature, &a)? + ExpectedCounts::compute(&items, &quadrature, &b)?)?;
+/// let whole = ExpectedCounts::compute(&items, &quadrature, &all)?;
+/// assert!((merged.log_likelihood() - whole.log_likelihood()).abs() < 1e-12);
+/// assert!((merged.node_totals().iter().sum::<f64>() - 3.0).abs() < 1e-12);
+/// # Ok::<(), bagdar::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpectedCounts {
+    nodes: usize,
+    categories: Vec<usize>,
+    offsets: Vec<usize>,
+    counts: Vec<f64>,
+    node_totals: Vec<f64>,
+    log_likelihood: f64,
+    persons: f64,
+    respondents: f64,
+}
+
+impl ExpectedCounts {
+    /// All-zero counts for items with the given numbers of categories on `nodes` nodes.
+    pub fn zeros(categories: &[usize], nodes: usize) -> Self {
+        let mut offsets = Vec::with_capacity(categories.len());
+        let mut total = 0;
+        for &k in categories {
+            offsets.push(total);
+            total += k * nodes;
+        }
+        ExpectedCounts {
+            nodes,
+            categories: categories.to_vec(),
+            offsets,
+            counts: vec![0.0; total],
+            node_totals: vec![0.0; nodes],
+            log_likelihood: 0.0,
+            persons: 0.0,
+            respondents: 0.0,
+        }
+    }
+
+    /// Runs the E-step for the persons in `responses` (one chunk or all of them),
+    /// collapsing identical response patterns first; in parallel with the `parallel`
+    /// feature.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WrongItemCount`] or [`Error::ResponseOutOfRange`] when the data do not
+    /// fit the items.
+    pub fn compute(
+        items: &[ResponseFunction],
+        quadrature: &Quadrature,
+        responses: &ResponseMatrix,
+    ) -> Result<Self> {
+        responses.check(items, None)?;
+        let table = LogTable::new(items, quadrature.nodes());
+        let categories: Vec<usize> = items.iter().map(|f| f.categories()).collect();
+        Ok(Self::from_patterns(
+            &table,
+            &categories,
+            quadrature,
+            &Patterns::collapse(responses),
+        ))
+    }
+
+    /// The E-step over collapsed patterns, chunked and summed in chunk order.
+    pub(crate) fn from_patterns(
+        table: &LogTable,
+        categories: &[usize],
+        quadrature: &Quadrature,
+        patterns: &Patterns,
+    ) -> Self {
+        let chunks = patterns.len().div_ceil(CHUNK);
+        let run = |c: usize| {
+            let start = c * CHUNK;
+            let end = (start + CHUNK).min(patterns.len());
+            let mut counts = ExpectedCounts::zeros(categories, quadrature.len());
+            counts.add_patterns(table, quadrature, patterns, start..end);
+            counts
+        };
+        // Chunks run in batches so memory stays bounded; within and across batches the
+        // chunk results are added in chunk order, whatever the number of threads.
+        let mut total = ExpectedCounts::zeros(categories, quadrature.len());
+        let mut batch_start = 0;
+        while batch_start < chunks {
+            let batch_end = (batch_start + BATCH).min(chunks);
+            #[cfg(feature = "parallel")]
+            let parts: Vec<ExpectedCounts> = {
+                use rayon::prelude::*;
+                (batch_start..batch_end).into_par_iter().map(run).collect()
+            };
+            #[cfg(not(feature = "parallel"))]
+            let parts: Vec<ExpectedCounts> = (batch_start..batch_end).map(run).collect();
+            for part in &parts {
+                total.add_same_shape(part);
+            }
+            batch_start = batch_end;
+        }
+        total
+    }
+
+    fn add_patterns(
+        &mut self,
+        table: &LogTable,
+        quadrature: &Quadrature,
+        patterns: &Patterns,
+        range: std::ops::Range<usize>,
+    ) {
+        let q_len = self.nodes;
+        let mut post = vec![0.0; q_len];
+        for u in range {
+            let row = patterns.row(u);
+            let f = patterns.frequencies[u];
+            post.copy_from_slice(quadrature.log_weights());
+            let answered = table.accumulate(row, &mut post);
+            let max = post.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let mut total = 0.0;
+            for v in post.iter_mut() {
+                *v = (*v - max).exp();
+                total += *v;
+            }
+            self.log_likelihood += f * (max + total.ln());
+            self.persons += f;
+            if answered == 0 {
+                // The posterior is the prior: it adds to n_q but to no item.
+                for (n, w) in self.node_totals.iter_mut().zip(quadrature.weights()) {
+                    *n += f * w;
+                }
+                continue;
+            }
+            self.respondents += f;
+            let scale = f / total;
+            for v in post.iter_mut() {
+                *v *= scale;
+            }
+            for (n, v) in self.node_totals.iter_mut().zip(&post) {
+                *n += v;
+            }
+            for (i, &x) in row.iter().enumerate() {
+                if x != MISSING {
+                    let start = self.offsets[i] + x as usize * q_len;
+                    for (r, v) in self.counts[start..start + q_len].iter_mut().zip(&post) {
+                        *r += v;
+                    }
+                }
+            }
+        }
+    }
+
+    fn add_same_shape(&mut self, other: &ExpectedCounts) {
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a += b;
+        }
+        for (a, b) in self.node_totals.iter_mut().zip(&other.node_totals) {
+            *a += b;
+        }
+        self.log_likelihood += other.log_likelihood;
+        self.persons += other.persons;
+        self.respondents += other.respondents;
+    }
+
+    /// Adds the counts of another chunk of persons.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] when the two were computed for different items or grids.
+    pub fn merge(&mut self, other: &ExpectedCounts) -> Result<()> {
+        if self.nodes != other.nodes || self.categories != other.categories {
+            return Err(Error::setting(
+                "expected counts",
+                format!(
+                    "cannot merge counts for {} items on {} nodes with counts for {} items on {} nodes (or different categories)",
+                    self.categories.len(),
+                    self.nodes,
+                    other.categories.len(),
+                    other.nodes
+                ),
+            ));
+        }
+        self.add_same_shape(other);
+        Ok(())
+    }
+
+    /// r_{ikq} for q = 0..Q: expected persons answering `item` in `category` at each
+    /// node; `None` for an item or category that does not exist.
+    pub fn item_category(&self, item: usize, category: usize) -> Option<&[f64]> {
+        (item < self.categories.len() && category < self.categories[item])
+            .then(|| self.row(item, category))
+    }
+
+    /// r_{ikq} for q = 0..Q, for indices known to exist.
+    #[inline]
+    pub(crate) fn row(&self, item: usize, category: usize) -> &[f64] {
+        let start = self.offsets[item] + category * self.nodes;
+        &self.counts[start..start + self.nodes]
+    }
+
+    /// n_q: expected persons at each node.
+    pub fn node_totals(&self) -> &[f64] {
+        &self.node_totals
+    }
+
+    /// Σ_p f_p ln L_p, the marginal log-likelihood of these persons.
+    pub fn log_likelihood(&self) -> f64 {
+        self.log_likelihood
+    }
+
+    /// Number of persons counted (with their frequencies).
+    pub fn persons(&self) -> f64 {
+        self.persons
+    }
+
+    /// Number of persons with at least one response.
+    pub fn respondents(&self) -> f64 {
+        self.respondents
+    }
+
+    /// Number of categories of each item.
+    pub fn categories(&self) -> &[usize] {
+        &self.categories
+    }
+
+    /// Number of quadrature nodes.
+    pub fn nodes(&self) -> usize {
+        self.nodes
+    }
+}
+
+impl std::ops::Add for ExpectedCounts {
+    type Output = Result<ExpectedCounts>;
+
+    /// Merges two chunks; an error (not a panic) when their shapes differ.
+    fn add(mut self, other: ExpectedCounts) -> Result<ExpectedCounts> {
+        self.merge(&other)?;
+        Ok(self)
+    }
+}
