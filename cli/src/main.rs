@@ -4,8 +4,10 @@
 //! without the needed columns, …); 2 an I/O error (a file that cannot be read or
 //! written). Rows that cannot be scored are not fatal: they go to the rejects file.
 
+mod calibrate;
 mod output;
 mod score;
+mod table;
 
 use anyhow::{Context, Result};
 use bagdar::instrument::Instrument;
@@ -37,6 +39,10 @@ enum Command {
     ///
     /// Example: bagdar simulate --instrument data/instruments/kasip-demo.json --students 10000 --seed 20261123 --output data/demo/responses.csv
     Simulate(score::SimulateArgs),
+    /// Estimate every scale's item parameters (MML-EM) and write the calibrated instrument.
+    ///
+    /// Example: bagdar calibrate data/demo/responses.csv --instrument data/instruments/kasip-demo.json --output calibrated.json --guessing-prior 5,17
+    Calibrate(calibrate::CalibrateArgs),
     /// Score a response file: every scale of the instrument, one row per student.
     ///
     /// Example: bagdar score data/demo/responses.csv --instrument data/instruments/kasip-demo.json --output scores.csv --rejects rejects.csv
@@ -99,6 +105,7 @@ fn run(cli: Cli) -> std::result::Result<(), Failure> {
         }
         Command::Simulate(args) => score::simulate(args),
         Command::Score(args) => score::score(args),
+        Command::Calibrate(args) => calibrate::calibrate(args),
     }
 }
 

@@ -1,9 +1,10 @@
 //! `bagdar simulate` and `bagdar score`.
 
 use crate::output::AtomicFile;
+use crate::table::{self, Table, TableArgs};
 use crate::{Failure, load_instrument};
 use anyhow::{Context, anyhow};
-use bagdar::batch::{ColumnNames, Record, Reject, RowReader, TableLayout, neutralize_cell};
+use bagdar::batch::{Record, Reject, neutralize_cell};
 use bagdar::response::ResponseMatrix;
 use bagdar::score::{Estimate, Method, ScoringSettings};
 use bagdar::simulate::{CohortSettings, cohort};
@@ -67,8 +68,8 @@ pub fn simulate(args: SimulateArgs) -> Result<(), Failure> {
 
 #[derive(clap::Args)]
 pub struct ScoreArgs {
-    /// Response CSV: a header row with the student id column and one column per item id.
-    input: PathBuf,
+    #[command(flatten)]
+    table: TableArgs,
     /// Instrument JSON file.
     #[arg(long)]
     instrument: PathBuf,
@@ -81,27 +82,9 @@ pub struct ScoreArgs {
     /// Scoring method: eap, map, ml or wle.
     #[arg(long, default_value = "eap")]
     method: String,
-    /// Fraction of the instrument's items a row must answer to be scored.
-    #[arg(long, default_value_t = 0.5)]
-    min_answered: f64,
-    /// Field delimiter of the input (one character).
-    #[arg(long, default_value = ",")]
-    delimiter: char,
     /// Rows scored per chunk (memory stays flat whatever the file size).
     #[arg(long, default_value_t = 16_384)]
     chunk: usize,
-    /// Student id column.
-    #[arg(long, default_value = "student_id")]
-    id_column: String,
-    /// Region column.
-    #[arg(long, default_value = "region")]
-    region_column: String,
-    /// School column.
-    #[arg(long, default_value = "school")]
-    school_column: String,
-    /// Language column.
-    #[arg(long, default_value = "language")]
-    language_column: String,
     /// No summary on standard error.
     #[arg(long)]
     quiet: bool,
@@ -110,36 +93,10 @@ pub struct ScoreArgs {
 pub fn score(args: ScoreArgs) -> Result<(), Failure> {
     let instrument = load_instrument(&args.instrument)?;
     let method: Method = args.method.parse().map_err(|e| anyhow!("--method: {e}"))?;
-    if !args.delimiter.is_ascii() {
-        return Err(anyhow!("--delimiter must be a single ASCII character").into());
-    }
     let battery = instrument
         .scorers(&ScoringSettings::with_method(method))
         .context("scoring settings")?;
-    let input = std::fs::File::open(&args.input)
-        .with_context(|| format!("cannot read {}", args.input.display()))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(args.delimiter as u8)
-        .flexible(true)
-        .has_headers(false)
-        .from_reader(std::io::BufReader::with_capacity(1 << 20, input));
-    let mut records = reader.records();
-    let header = match records.next() {
-        Some(h) => {
-            h.with_context(|| format!("{}: cannot read the header", args.input.display()))?
-        }
-        None => return Err(anyhow!("{} is empty: no header row", args.input.display()).into()),
-    };
-    let header: Vec<String> = header.iter().map(str::to_string).collect();
-    let names = ColumnNames {
-        student_id: args.id_column.clone(),
-        region: args.region_column.clone(),
-        school: args.school_column.clone(),
-        language: args.language_column.clone(),
-    };
-    let layout = TableLayout::from_header(&header, &instrument, &names)
-        .with_context(|| format!("{}: header", args.input.display()))?;
-    let mut rows = RowReader::new(&instrument, layout, args.min_answered);
+    let Table { records, mut rows } = table::open(&args.table, &instrument)?;
 
     let rejects_path = args.rejects.clone().unwrap_or_else(|| {
         let mut p = args.output.clone().into_os_string();

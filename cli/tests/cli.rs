@@ -211,3 +211,88 @@ fn broken_instrument_is_reported_with_its_location() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("RE04") && err.contains("slope"), "{err}");
 }
+
+#[test]
+fn calibrate_recovers_the_generating_parameters() {
+    let dir = tmp("calibrate");
+    let responses = dir.join("responses.csv");
+    let out = bagdar(&[
+        "simulate",
+        "--instrument",
+        s(&instrument()),
+        "--students",
+        "3000",
+        "--seed",
+        "7",
+        "--output",
+        s(&responses),
+    ]);
+    assert!(out.status.success());
+    let calibrated = dir.join("calibrated.json");
+    let report = dir.join("report.json");
+    let out = bagdar(&[
+        "calibrate",
+        s(&responses),
+        "--instrument",
+        s(&instrument()),
+        "--output",
+        s(&calibrated),
+        "--report",
+        s(&report),
+        "--guessing-prior",
+        "5,17",
+        "--quiet",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The output is a valid instrument with new parameters; the report says every scale converged.
+    let truth =
+        bagdar::instrument::Instrument::from_json(&std::fs::read_to_string(instrument()).unwrap())
+            .unwrap();
+    let fitted =
+        bagdar::instrument::Instrument::from_json(&std::fs::read_to_string(&calibrated).unwrap())
+            .unwrap();
+    assert_ne!(truth.checksum(), fitted.checksum());
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(report["persons"], 3000);
+    assert_eq!(report["rejected"], 7);
+    for scale in report["scales"].as_array().unwrap() {
+        assert_eq!(
+            scale["calibration"]["status"], "converged",
+            "{}",
+            scale["scale"]
+        );
+    }
+    // Slopes of the 80 Likert items: RMSE against the generating values.
+    let (mut sum, mut n) = (0.0, 0.0);
+    for (a, b) in truth
+        .definition()
+        .items
+        .iter()
+        .zip(&fitted.definition().items)
+    {
+        if a.model.kind() == bagdar::model::ModelKind::Graded {
+            sum += (a.model.slope() - b.model.slope()).powi(2);
+            n += 1.0;
+        }
+    }
+    let rmse = (sum / n).sqrt();
+    assert!(rmse < 0.12, "GRM slope RMSE {rmse}");
+
+    let bad = bagdar(&[
+        "calibrate",
+        s(&responses),
+        "--instrument",
+        s(&instrument()),
+        "--output",
+        s(&calibrated),
+        "--guessing-prior",
+        "5",
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("alpha,beta"));
+}

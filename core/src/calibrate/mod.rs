@@ -19,6 +19,7 @@
 //! Out of scope so far: multi-group calibration, standard errors of item parameters,
 //! fit statistics, DIF and linking.
 
+mod battery;
 mod em;
 mod expected;
 mod mstep;
@@ -27,6 +28,7 @@ mod settings;
 mod simulate;
 mod summary;
 
+pub use battery::{ScaleCalibration, calibrate_battery};
 pub use expected::ExpectedCounts;
 pub use settings::{
     Acceleration, BetaPrior, CalibrationSettings, CheckedSettings, ItemSpec, LogNormal,

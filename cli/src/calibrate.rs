@@ -1,0 +1,144 @@
+//! `bagdar calibrate`: estimate the item parameters of every scale of an instrument from a
+//! response file, and write the calibrated instrument.
+
+use crate::output::AtomicFile;
+use crate::table::{self, Table, TableArgs};
+use crate::{Failure, load_instrument};
+use anyhow::{Context, anyhow};
+use bagdar::calibrate::{BetaPrior, CalibrationSettings, calibrate_battery};
+use bagdar::instrument::Instrument;
+use bagdar::response::ResponseMatrix;
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct CalibrateArgs {
+    #[command(flatten)]
+    table: TableArgs,
+    /// Instrument JSON file: scales, item models and starting values.
+    #[arg(long)]
+    instrument: PathBuf,
+    /// Calibrated instrument JSON to write (written atomically).
+    #[arg(long)]
+    output: PathBuf,
+    /// Fit report JSON: per scale the log-likelihood, AIC, BIC, iterations and status.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Beta(alpha, beta) prior on the lower asymptote of 3PL/4PL items, as "alpha,beta"
+    /// (e.g. 5,17: mean 0.23). Without it guessing is estimated by maximum likelihood.
+    #[arg(long)]
+    guessing_prior: Option<String>,
+    /// Most EM cycles per scale.
+    #[arg(long, default_value_t = 500)]
+    max_iterations: usize,
+    /// No summary on standard error.
+    #[arg(long)]
+    quiet: bool,
+}
+
+pub fn calibrate(args: CalibrateArgs) -> Result<(), Failure> {
+    let instrument = load_instrument(&args.instrument)?;
+    let mut settings = CalibrationSettings {
+        max_iterations: args.max_iterations,
+        ..CalibrationSettings::default()
+    };
+    if let Some(text) = &args.guessing_prior {
+        let parts: Vec<f64> = text
+            .split(',')
+            .map(|p| p.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| anyhow!("--guessing-prior: expected \"alpha,beta\", got {text:?}"))?;
+        let [alpha, beta] = parts[..] else {
+            return Err(anyhow!("--guessing-prior: expected \"alpha,beta\", got {text:?}").into());
+        };
+        settings.priors.guessing = Some(BetaPrior { alpha, beta });
+    }
+    let Table { records, mut rows } = table::open(&args.table, &instrument)?;
+    let (mut data, mut used, mut rejected) = (Vec::new(), 0usize, Vec::new());
+    for (index, record) in records.enumerate() {
+        let row_number = index as u64 + 1;
+        let fields: Vec<String> = match record {
+            Ok(r) => r.iter().map(str::to_string).collect(),
+            Err(e) => {
+                rejected.push(format!("row {row_number}: unreadable ({e})"));
+                continue;
+            }
+        };
+        match rows.read(row_number, &fields) {
+            Ok(r) => {
+                data.extend(r.responses);
+                used += 1;
+            }
+            Err(reject) => rejected.push(format!("row {}: {}", reject.row, reject.reason)),
+        }
+    }
+    let matrix =
+        ResponseMatrix::new(used, instrument.items().len(), data).map_err(anyhow::Error::from)?;
+    let (definition, fits) =
+        calibrate_battery(&instrument, &matrix, &settings).context("calibration")?;
+    let calibrated = Instrument::new(definition.clone()).context("calibrated instrument")?;
+    let mut out = AtomicFile::create(&args.output)?;
+    let text = serde_json::to_string_pretty(&definition).map_err(anyhow::Error::from)?;
+    writeln!(out, "{text}").map_err(anyhow::Error::from)?;
+    out.commit()?;
+    if let Some(path) = &args.report {
+        let mut report = AtomicFile::create(path)?;
+        let value = serde_json::json!({
+            "instrument": args.instrument.display().to_string(),
+            "input_checksum": instrument.checksum(),
+            "output_checksum": calibrated.checksum(),
+            "persons": used,
+            "rejected": rejected.len(),
+            "settings": settings,
+            "scales": fits,
+        });
+        let text = serde_json::to_string_pretty(&value).map_err(anyhow::Error::from)?;
+        writeln!(report, "{text}").map_err(anyhow::Error::from)?;
+        report.commit()?;
+    }
+    let failed: Vec<&str> = fits
+        .iter()
+        .filter(|f| !f.calibration.converged())
+        .map(|f| f.scale.as_str())
+        .collect();
+    if !args.quiet {
+        eprintln!(
+            "read {} rows = used {used} + rejected {}",
+            used + rejected.len(),
+            rejected.len()
+        );
+        for r in rejected.iter().take(10) {
+            eprintln!("  rejected {r}");
+        }
+        eprintln!(
+            "{:<16} {:>5} {:>14} {:>6} {:>10}",
+            "scale", "items", "log-likelihood", "cycles", "status"
+        );
+        for f in &fits {
+            let c = &f.calibration;
+            eprintln!(
+                "{:<16} {:>5} {:>14.3} {:>6} {:>10}",
+                f.scale,
+                f.items.len(),
+                c.log_likelihood,
+                c.iterations,
+                c.status.name()
+            );
+        }
+        eprintln!(
+            "wrote {} (checksum {})",
+            args.output.display(),
+            &calibrated.checksum()[..12]
+        );
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(anyhow!(
+            "{} scale(s) did not converge: {} (the output holds the last estimates; raise --max-iterations or add priors)",
+            failed.len(),
+            failed.join(", ")
+        )
+        .into())
+    }
+}
