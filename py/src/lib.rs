@@ -1,6 +1,7 @@
 //! Python bindings of Bagdar. Every function converts types, calls one core function
 //! and converts back; the logic lives in the `bagdar` crate.
 
+mod calibrate;
 mod error;
 mod instrument;
 mod score;
@@ -12,6 +13,7 @@ use pyo3::prelude::*;
 fn _bagdar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     error::register(m)?;
     m.add_class::<instrument::Instrument>()?;
+    m.add_function(wrap_pyfunction!(calibrate::calibrate, m)?)?;
     m.add_function(wrap_pyfunction!(score::score_items, m)?)?;
     m.add_function(wrap_pyfunction!(score::sum_score_table, m)?)?;
     m.add_function(wrap_pyfunction!(score::plausible_values, m)?)?;

@@ -127,3 +127,43 @@ def test_checksums_equal_the_native_engine() -> None:
     surfaces = json.loads((ROOT / "tests/golden/surfaces/checksums.json").read_text())
     for path, checksum in surfaces["instruments"].items():
         assert bagdar.Instrument.load(ROOT / path).checksum == checksum
+
+
+LSAT7_FREQUENCIES = [12, 19, 1, 7, 3, 19, 3, 17, 10, 5, 3, 7, 7, 23, 8, 28]
+LSAT7_FREQUENCIES += [7, 39, 11, 34, 14, 51, 15, 90, 6, 25, 7, 35, 18, 136, 32, 308]
+
+
+def lsat7_data() -> np.ndarray:
+    rows = []
+    for pattern, count in enumerate(LSAT7_FREQUENCIES):
+        rows += [[(pattern >> (4 - i)) & 1 for i in range(5)]] * count
+    return np.array(rows, dtype=float)
+
+
+def test_fit_lsat7_matches_r_mirt() -> None:
+    # R mirt 2PL on LSAT7 (values quoted in issue 4): a, d and the log-likelihood.
+    data = pd.DataFrame(lsat7_data(), columns=[f"Item.{i}" for i in range(1, 6)])
+    fit = bagdar.fit(data, "2pl")
+    assert fit.converged
+    assert abs(fit.log_likelihood - -2658.805) < 0.01
+    items = fit.items
+    assert list(items.index) == ["Item.1", "Item.2", "Item.3", "Item.4", "Item.5"]
+    np.testing.assert_allclose(items["a"], [0.988, 1.081, 1.706, 0.7651, 0.7358], atol=2e-3)
+    np.testing.assert_allclose(items["d"], [1.8561, 0.808, 1.8043, 0.486, 1.8545], atol=2e-3)
+    np.testing.assert_allclose(items["b"], -items["d"] / items["a"])
+    # The fitted models score directly.
+    scores = bagdar.score(lsat7_data()[:3], fit.models)
+    assert scores["status"].eq("ok").all()
+
+
+def test_fit_models_and_errors() -> None:
+    data = lsat7_data()
+    rasch = bagdar.fit(data, "rasch")
+    assert rasch.converged and (rasch.items["a"] == 1.0).all()
+    assert rasch.log_likelihood < bagdar.fit(data, "2pl").log_likelihood
+    three = bagdar.fit(data, "3pl", guessing_prior=(5, 17))
+    assert "g" in three.items.columns
+    with pytest.raises(bagdar.SettingsError):
+        bagdar.fit(data, "5pl")
+    with pytest.raises(bagdar.ResponseDataError):
+        bagdar.fit(np.full((10, 3), 7.0), "2pl")

@@ -33,6 +33,7 @@ from ._bagdar import (
 
 __all__ = [
     "BagdarError",
+    "Calibration",
     "ConvergenceError",
     "Instrument",
     "InstrumentError",
@@ -40,6 +41,7 @@ __all__ = [
     "SettingsError",
     "__version__",
     "eapsum_table",
+    "fit",
     "plausible_values",
     "score",
 ]
@@ -242,3 +244,105 @@ def plausible_values(
         _settings("eap", **settings),
         method,
     )
+
+
+class Calibration:
+    """The result of :func:`fit`: item parameters (D = 1, slope-intercept) and fit
+    statistics. ``models`` can be passed straight to :func:`score`."""
+
+    def __init__(self, result: dict[str, Any], item_ids: list[str]) -> None:
+        self._result = result
+        self.item_ids = item_ids
+        self.models: list[dict[str, Any]] = result["items"]
+        self.log_likelihood: float = result["log_likelihood"]
+        self.log_prior: float = result["log_prior"]
+        self.aic: float = result["aic"]
+        self.bic: float = result["bic"]
+        self.parameters: int = result["parameters"]
+        self.iterations: int = result["iterations"]
+        self.e_steps: int = result["e_steps"]
+        self.status: str = result["status"]
+        self.latent_mean: float = result["latent_mean"]
+        self.latent_sd: float = result["latent_sd"]
+        self.history: list[float] = result["history"]
+
+    @property
+    def converged(self) -> bool:
+        """True when the fit met both tolerances."""
+        return self.status == "converged"
+
+    @property
+    def items(self) -> pd.DataFrame:
+        """One row per item: ``model``, ``a`` (slope), ``d`` and ``b`` = −d/a for
+        dichotomous items, ``g``/``u`` for 3PL/4PL, ``d1``…``dk`` for GRM/GPCM/PCM,
+        ``c`` and ``t1``…``tk`` for RSM."""
+        rows = []
+        for model in self.models:
+            kind = model["type"]
+            row: dict[str, Any] = {"model": kind, "a": model.get("slope", 1.0)}
+            if "intercept" in model and kind != "rsm":
+                row["d"] = model["intercept"]
+                row["b"] = -model["intercept"] / row["a"]
+            if "guessing" in model:
+                row["g"] = model["guessing"]
+            if "upper" in model:
+                row["u"] = model["upper"]
+            for k, d in enumerate(model.get("intercepts", []), start=1):
+                row[f"d{k}"] = d
+            if kind == "rsm":
+                row["c"] = model["intercept"]
+                for k, t in enumerate(model["thresholds"], start=1):
+                    row[f"t{k}"] = t
+            rows.append(row)
+        return pd.DataFrame(rows, index=pd.Index(self.item_ids, name="item"))
+
+    def __repr__(self) -> str:
+        return (
+            f"Calibration(items={len(self.models)}, log_likelihood={self.log_likelihood:.3f}, "
+            f"status={self.status!r}, iterations={self.iterations})"
+        )
+
+
+def fit(
+    data: Any,
+    model: str = "2pl",
+    *,
+    quadrature: tuple[int, float, float] | None = None,
+    max_iterations: int = 500,
+    slope_prior: tuple[float, float] | None = None,
+    intercept_prior: tuple[float, float] | None = None,
+    guessing_prior: tuple[float, float] | None = None,
+    upper_prior: tuple[float, float] | None = None,
+) -> Calibration:
+    """Calibrate items by marginal maximum likelihood (Bock–Aitkin EM, SQUAREM).
+
+    ``data``: persons × items of model categories 0..K−1 (NaN = not administered); a
+    DataFrame's columns become the item ids. ``model``: "rasch", "1pl", "2pl", "3pl",
+    "4pl", "grm", "gpcm", "pcm" or "rsm". Priors as in R mirt: ``slope_prior=(meanlog,
+    sdlog)`` lognormal, ``intercept_prior=(mean, sd)`` normal, ``guessing_prior`` and
+    ``upper_prior=(alpha, beta)`` beta. Raises :class:`ConvergenceError` only for
+    numerical failures; check ``.converged`` (never silently true).
+    """
+    array, _ = _matrix(data)
+    item_ids = (
+        [str(c) for c in data.columns]
+        if isinstance(data, pd.DataFrame)
+        else [f"item{i + 1}" for i in range(array.shape[1])]
+    )
+    settings: dict[str, Any] = {"model": model, "max_iterations": int(max_iterations)}
+    if quadrature is not None:
+        points, low, high = quadrature
+        settings["grid"] = {"points": int(points), "min": float(low), "max": float(high)}
+    priors: dict[str, Any] = {}
+    if slope_prior is not None:
+        priors["slope"] = {"meanlog": float(slope_prior[0]), "sdlog": float(slope_prior[1])}
+    if intercept_prior is not None:
+        priors["intercept"] = {"mean": float(intercept_prior[0]), "sd": float(intercept_prior[1])}
+    if guessing_prior is not None:
+        priors["guessing"] = {"alpha": float(guessing_prior[0]), "beta": float(guessing_prior[1])}
+    if upper_prior is not None:
+        priors["upper"] = {"alpha": float(upper_prior[0]), "beta": float(upper_prior[1])}
+    if priors:
+        settings["priors"] = priors
+    result = _bagdar.calibrate(np.ascontiguousarray(array), json.dumps(settings))
+    return Calibration(json.loads(result), item_ids)

@@ -13,6 +13,7 @@ __all__ = [
     "ResponseDataError",
     "SettingsError",
     "__version__",
+    "calibrate",
     "plausible_values",
     "score_items",
     "sum_score_table",
@@ -46,6 +47,7 @@ class Instrument:
         self, raw: npt.NDArray[np.float64], settings_json: str | None = None
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[list[str]]]: ...
 
+def calibrate(data: npt.NDArray[np.float64], settings_json: str | None = None) -> str: ...
 def score_items(
     models_json: str, data: npt.NDArray[np.float64], settings_json: str | None = None
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[str]]: ...
