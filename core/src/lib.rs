@@ -16,6 +16,7 @@
 //! ```
 
 pub mod batch;
+pub mod decide;
 pub mod error;
 pub mod instrument;
 pub mod model;
