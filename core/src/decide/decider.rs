@@ -875,12 +875,74 @@ impl Decider {
     }
 }
 
+/// Latent covariance of the scales in a group, from posterior moments.
+///
+/// ```text
+/// V_s  = Var(m_s) + mean(v_s)            law of total variance (diagonal)
+/// ρ_s  = Var(m_s) / V_s                  shrinkage (reliability) of the posterior mean
+/// C_st = Cov(m_s, m_t) / (ρ_s ρ_t)       off-diagonal: m_s ≈ μ + ρ_s (θ_s − μ) + error
+/// ```
+///
+/// Each scale's own N(0, 1) prior ignores the other scales, so the posterior means of
+/// correlated scales are shrunk separately; dividing by the shrinkage factors restores
+/// the latent covariance the composite's population SD needs.
+fn latent_covariance(rows: &[NormRow], members: &[usize], scales: usize) -> Vec<Vec<f64>> {
+    let n = members.len().max(1) as f64;
+    let means: Vec<f64> = (0..scales)
+        .map(|s| members.iter().map(|&i| rows[i].moments[s].0).sum::<f64>() / n)
+        .collect();
+    let cov = |s: usize, t: usize| {
+        members
+            .iter()
+            .map(|&i| (rows[i].moments[s].0 - means[s]) * (rows[i].moments[t].0 - means[t]))
+            .sum::<f64>()
+            / n
+    };
+    let posterior_variance: Vec<f64> = (0..scales)
+        .map(|s| members.iter().map(|&i| rows[i].moments[s].1).sum::<f64>() / n)
+        .collect();
+    let total: Vec<f64> = (0..scales)
+        .map(|s| cov(s, s) + posterior_variance[s])
+        .collect();
+    let shrinkage: Vec<f64> = (0..scales)
+        .map(|s| {
+            if total[s] > 0.0 {
+                cov(s, s) / total[s]
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    (0..scales)
+        .map(|s| {
+            (0..scales)
+                .map(|t| {
+                    if s == t {
+                        total[s]
+                    } else if shrinkage[s] > 0.0 && shrinkage[t] > 0.0 {
+                        cov(s, t) / (shrinkage[s] * shrinkage[t])
+                    } else {
+                        0.0
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
 fn estimates_mean(posterior: &[f64], nodes: &[f64]) -> f64 {
     nodes.iter().zip(posterior).map(|(t, p)| t * p).sum()
 }
 
-/// One norm-sample person: scale estimates, and (mean, SD) of each profile composite.
-type NormRow = (Vec<f64>, Vec<(f64, f64)>);
+/// One norm-sample person.
+struct NormRow {
+    /// Reported scale estimates.
+    estimates: Vec<f64>,
+    /// Posterior (mean, variance) of every scale.
+    moments: Vec<(f64, f64)>,
+    /// Posterior mean of every profile composite.
+    composites: Vec<f64>,
+}
 
 /// Builds norms from a norm sample (e.g. the calibration cohort): for every scale the
 /// distribution of its estimates, for every profile the distribution of composite
@@ -917,10 +979,23 @@ pub fn build_norms(
         || (),
         |_, _, row| {
             let (estimates, posteriors) = scorer.scales(row);
+            let nodes = scorer.battery.scorers()[0].quadrature().nodes();
+            let moments = posteriors
+                .iter()
+                .map(|p| {
+                    let m = estimates_mean(p, nodes);
+                    let v = nodes.iter().zip(p).map(|(t, w)| (t - m).powi(2) * w).sum();
+                    (m, v)
+                })
+                .collect();
             let composites = (0..scorer.profiles().len())
-                .map(|p| scorer.composite(p, &posteriors).map(|c| (c.mean(), c.sd())))
+                .map(|p| scorer.composite(p, &posteriors).map(|c| c.mean()))
                 .collect::<Result<Vec<_>>>();
-            composites.map(|c| (estimates.iter().map(|e| e.theta).collect(), c))
+            composites.map(|composites| NormRow {
+                estimates: estimates.iter().map(|e| e.theta).collect(),
+                moments,
+                composites,
+            })
         },
     )
     .into_iter()
@@ -963,23 +1038,29 @@ pub fn build_norms(
         }
         let mut scales = BTreeMap::new();
         for (s, scale) in instrument.scales().iter().enumerate() {
-            let values: Vec<f64> = members.iter().map(|&i| rows[i].0[s]).collect();
+            let values: Vec<f64> = members.iter().map(|&i| rows[i].estimates[s]).collect();
             scales.insert(
                 scale.id.clone(),
                 super::norms::NormTable::from_scores(&values)?,
             );
         }
+        let covariance = latent_covariance(&rows, &members, instrument.scales().len());
         let mut composites = BTreeMap::new();
-        for (p, (id, _)) in scorer.profiles().iter().enumerate() {
-            let means: Vec<f64> = members.iter().map(|&i| rows[i].1[p].0).collect();
+        for (p, (id, components)) in scorer.profiles().iter().enumerate() {
+            let means: Vec<f64> = members.iter().map(|&i| rows[i].composites[p]).collect();
             let table = super::norms::NormTable::from_scores(&means)?;
-            let mean_variance =
-                members.iter().map(|&i| rows[i].1[p].1.powi(2)).sum::<f64>() / members.len() as f64;
+            let total: f64 = components.iter().map(|c| c.1).sum();
+            let mut variance = 0.0;
+            for &(s, ws) in components {
+                for &(t, wt) in components {
+                    variance += ws / total * wt / total * covariance[s][t];
+                }
+            }
             composites.insert(
                 id.clone(),
                 super::norms::CompositeNorm {
                     latent_mean: table.mean,
-                    latent_sd: (table.sd * table.sd + mean_variance).sqrt(),
+                    latent_sd: variance.max(0.0).sqrt(),
                     table,
                 },
             );

@@ -19,8 +19,10 @@
 //!   The population SD of C is below 1 whenever the scales are not perfectly
 //!   correlated (Var C = Σ_s Σ_t w̃_s w̃_t ρ_st ≤ 1), so a θ cut of 0.5 is not "the top
 //!   31 %": a percentile cut is converted with the norm group's latent composite moments,
-//!   cut = μ_C + σ_C Φ⁻¹(q/100), where σ_C² = Var(posterior means) + mean posterior
-//!   variance (law of total variance).
+//!   cut = μ_C + σ_C Φ⁻¹(q/100), where σ_C² = Σ_s Σ_t w̃_s w̃_t C_st and the latent
+//!   scale covariances C come from the norm sample's posterior moments: Var(posterior
+//!   means) + mean posterior variance on the diagonal (law of total variance),
+//!   Cov(posterior means)/(ρ_s ρ_t) off it (ρ_s the shrinkage of scale s).
 //! * **Tiers** ([`Tier`]): recommended when P ≥ 0.8, not indicated when P ≤ 0.2,
 //!   borderline (talk with a counselor) in between; thresholds come from the profile
 //!   and can be replaced for all profiles in [`DecisionSettings::tiers`], cuts per
@@ -38,6 +40,17 @@
 //! * **Norms** ([`Norms`]): mid-rank percentile ranks, PR = 100 (#below + ½ #equal)/N,
 //!   scores rounded to 0.01; stanines with boundaries 4-11-23-40-60-77-89-96 %.
 //! * **Quality flags** ([`QualityFlag`]) never stop scoring; they set `caution`.
+//!   Defaults: long-string when at least 3 scales (of ≥ 4 Likert items) have a run of
+//!   identical answers over ≥ 70 % of their items; person misfit when the battery lz*
+//!   (Snijders 2001; per-scale terms at the MAP estimate, summed) is below −1.96; at
+//!   least 2 opposite-worded pairs (data: `data/quality/kasip-demo-pairs.json`)
+//!   answered at the same extreme; more than 20 % blanks; under 2 s per answered item.
+//!   With 5–12 items per scale the estimated-θ correction of lz* leaves a positive bias
+//!   of about +0.17 per scale, so on honest simulated answers the battery lz* centres
+//!   near +0.5 (SD ≈ 0.95) and the −1.96 flag fires for about 1 % rather than 2.5 %.
+//! * **Explanations** ([`ExplanationKey`], [`Explanations`]): the decision carries keys
+//!   with arguments; the Kazakh, Russian and English texts (student and counselor) are
+//!   data in `data/explanations/explanations.json`, bundled at build time.
 //!
 //! # Examples
 //!

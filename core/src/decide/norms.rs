@@ -176,8 +176,9 @@ pub struct CompositeNorm {
     pub table: NormTable,
     /// Estimated mean of the true composite in the group (mean of posterior means).
     pub latent_mean: f64,
-    /// Estimated SD of the true composite: √(Var[posterior means] + mean posterior
-    /// variance) (law of total variance). Used to place percentile cuts.
+    /// Estimated SD of the true composite, √(Σ_s Σ_t w̃_s w̃_t C_st) with the latent scale
+    /// covariances C estimated from posterior moments (law of total variance on the
+    /// diagonal, disattenuated covariances off it). Used to place percentile cuts.
     pub latent_sd: f64,
 }
 
