@@ -292,3 +292,57 @@ fn norms_percentile_cuts_and_the_cut_chooser() {
         assert!((choice.expected_accuracy - correct).abs() < 0.03);
     }
 }
+
+/// Answers to every item drawn afresh for the given true θ (one replication).
+fn replicate(ins: &Instrument, thetas: &[Vec<f64>], seed: u64) -> ResponseMatrix {
+    let n = thetas.len();
+    let mut data = vec![0u8; n * ins.items().len()];
+    for (s, items) in ins.scale_items().iter().enumerate() {
+        let functions: Vec<_> = items.iter().map(|&i| ins.items()[i].clone()).collect();
+        let scale_thetas: Vec<f64> = thetas.iter().map(|t| t[s]).collect();
+        let part = bagdar::simulate::responses(&functions, &scale_thetas, seed + s as u64);
+        for p in 0..n {
+            for (j, &i) in items.iter().enumerate() {
+                data[p * ins.items().len() + i] = part.row(p)[j];
+            }
+        }
+    }
+    ResponseMatrix::new(n, ins.items().len(), data).unwrap()
+}
+
+#[test]
+fn reported_consistency_matches_two_simulated_replications() {
+    let ins = demo();
+    let sim = simulate(&ins, 2000, 31);
+    let decider = Decider::new(&ins, settings(), None).unwrap();
+    let first = replicate(&ins, &sim.thetas, 1000);
+    let second = replicate(&ins, &sim.thetas, 2000);
+    for (profile, cut) in decider.cuts().into_iter().take(2) {
+        let a = decider.composites(&first, &profile).unwrap();
+        let b = decider.composites(&second, &profile).unwrap();
+        let persons: Vec<(f64, f64)> = a
+            .iter()
+            .map(|c| (c.mean(), c.probability_above(cut)))
+            .collect();
+        let (accuracy, consistency) = bagdar::decide::rudner(&persons, cut);
+        let truth = true_composites(&ins, &profile, &sim.thetas);
+        let n = 2000.0;
+        let agree = a
+            .iter()
+            .zip(&b)
+            .filter(|(x, y)| (x.mean() > cut) == (y.mean() > cut))
+            .count() as f64
+            / n;
+        let right = a
+            .iter()
+            .zip(&truth)
+            .filter(|(x, t)| (x.mean() > cut) == (**t > cut))
+            .count() as f64
+            / n;
+        eprintln!(
+            "{profile}: consistency reported {consistency:.4} realized {agree:.4}; accuracy reported {accuracy:.4} realized {right:.4}"
+        );
+        assert!((accuracy - right).abs() < 0.03);
+        assert!((consistency - agree).abs() < 0.03);
+    }
+}

@@ -340,6 +340,14 @@ impl Decider {
     ) -> Result<Self> {
         let scorer = CompositeScorer::new(instrument, &settings)?;
         settings.quality.check(instrument)?;
+        if let CompositeMethod::Convolution { bin_width } = settings.composite
+            && !(bin_width.is_finite() && bin_width > 0.0 && bin_width <= 1.0)
+        {
+            return Err(Error::setting(
+                "composite.bin_width",
+                format!("{bin_width} must be finite and in (0, 1]"),
+            ));
+        }
         if let Some(norms) = &norms
             && norms.instrument_checksum != instrument.checksum()
         {
@@ -608,7 +616,7 @@ impl Decider {
     ///
     /// # Errors
     ///
-    /// As [`Decider::decide_record`] (first failing row); [`Error::WrongDataLength`]
+    /// As [`Decider::decide_record`] (first failing row); [`Error::InvalidSetting`]
     /// when `timings` or `groups` do not have one entry per row.
     pub fn decide_batch(
         &self,
@@ -617,16 +625,17 @@ impl Decider {
         groups: Option<&[GroupLabel]>,
     ) -> Result<BatchDecision> {
         let n = responses.persons();
-        for found in [timings.map(<[_]>::len), groups.map(<[_]>::len)]
-            .into_iter()
-            .flatten()
-        {
-            if found != n {
-                return Err(Error::WrongDataLength {
-                    persons: n,
-                    items: 1,
-                    found,
-                });
+        for (name, found) in [
+            ("timings", timings.map(<[_]>::len)),
+            ("groups", groups.map(<[_]>::len)),
+        ] {
+            if let Some(found) = found
+                && found != n
+            {
+                return Err(Error::setting(
+                    name,
+                    format!("{found} entries for {n} rows; give one per row"),
+                ));
             }
         }
         let whole = GroupLabel::default();
@@ -951,7 +960,7 @@ struct NormRow {
 ///
 /// # Errors
 ///
-/// As [`Decider::new`] for the settings; [`Error::WrongDataLength`] when `labels` do
+/// As [`Decider::new`] for the settings; [`Error::InvalidSetting`] when `labels` do
 /// not have one entry per row; data errors as [`Decider::composites`].
 pub fn build_norms(
     instrument: &Instrument,
@@ -967,11 +976,10 @@ pub fn build_norms(
     if let Some(l) = labels
         && l.len() != n
     {
-        return Err(Error::WrongDataLength {
-            persons: n,
-            items: 1,
-            found: l.len(),
-        });
+        return Err(Error::setting(
+            "labels",
+            format!("{} entries for {n} rows; give one per row", l.len()),
+        ));
     }
     // Per person: scale estimates, composite (mean, sd) per profile.
     let rows: Vec<NormRow> = map_rows_with(
