@@ -346,3 +346,66 @@ fn reported_consistency_matches_two_simulated_replications() {
         assert!((consistency - agree).abs() < 0.03);
     }
 }
+
+/// The demo norms shipped in `data/norms/kasip-demo-norms.json` come from this
+/// simulated calibration cohort; `BAGDAR_WRITE_NORMS=1` rewrites the file (after a
+/// change of the demo battery).
+#[test]
+fn demo_norms_file_is_current() {
+    let ins = demo();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../data/norms/kasip-demo-norms.json"
+    );
+    let sample = simulate(&ins, 2000, 20_261_123);
+    let built = build_norms(
+        &ins,
+        &settings(),
+        &sample.matrix,
+        None,
+        "simulated calibration cohort: bagdar::simulate::cohort, 2000 students, seed 20261123 (demonstration only, not real students)",
+        "2026-11-23",
+    )
+    .unwrap();
+    if std::env::var_os("BAGDAR_WRITE_NORMS").is_some() {
+        let mut text = serde_json::to_string(&built).unwrap();
+        text.push('\n');
+        std::fs::write(path, text).unwrap();
+    }
+    let stored = bagdar::decide::Norms::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(
+        stored.instrument_checksum,
+        ins.checksum(),
+        "the demo battery changed: regenerate with BAGDAR_WRITE_NORMS=1 cargo test -p bagdar --test decide demo_norms"
+    );
+    assert_eq!(stored.groups.len(), built.groups.len());
+    for (a, b) in stored.groups.iter().zip(&built.groups) {
+        assert_eq!(a.sample_size, b.sample_size);
+        let tables = a.scales.iter().zip(&b.scales).chain(
+            a.composites
+                .iter()
+                .map(|(k, c)| (k, &c.table))
+                .zip(b.composites.iter().map(|(k, c)| (k, &c.table))),
+        );
+        for ((id, x), (_, y)) in tables {
+            for k in -300..=300 {
+                let score = k as f64 / 100.0;
+                assert!(
+                    (x.percentile_rank(score) - y.percentile_rank(score)).abs() < 0.2,
+                    "{id} at {score}"
+                );
+            }
+        }
+        for (id, c) in &a.composites {
+            assert!(
+                (c.latent_sd - b.composites[id].latent_sd).abs() < 1e-6,
+                "{id}"
+            );
+        }
+    }
+    // The stored norms serve a percentile cut.
+    let mut s = settings();
+    s.cuts.insert("teacher".into(), Cut::Percentile(80.0));
+    let decider = Decider::new(&ins, s, Some(stored)).unwrap();
+    assert!(decider.cuts()[0].1 > 0.3 && decider.cuts()[0].1 < 0.8);
+}

@@ -72,7 +72,10 @@ pub struct NormTable {
 }
 
 fn round(x: f64) -> f64 {
-    (x / NORM_RESOLUTION).round() * NORM_RESOLUTION
+    // Divide by the whole number of steps per unit so that k/100 is the nearest double
+    // (and prints as such), not k·0.01.
+    let steps = (1.0 / NORM_RESOLUTION).round();
+    (x * steps).round() / steps
 }
 
 impl NormTable {
