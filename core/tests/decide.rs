@@ -166,7 +166,7 @@ fn honest_answers_are_rarely_flagged() {
     };
     let caution = batch.students.iter().filter(|d| d.caution).count() as f64 / 1000.0;
     let misfit = share("quality.person_misfit");
-    let lz: Vec<f64> = batch.students.iter().map(|d| d.lz_star).collect();
+    let lz: Vec<f64> = batch.students.iter().map(|d| d.lz_star.unwrap()).collect();
     let mean = lz.iter().sum::<f64>() / lz.len() as f64;
     let sd = (lz.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / lz.len() as f64).sqrt();
     eprintln!(

@@ -62,8 +62,8 @@ pub struct ClassificationQuality {
     pub expected_accuracy: f64,
     /// Rudner's expected consistency (two independent replications agree).
     pub expected_consistency: f64,
-    /// Cohen's kappa of the expected consistency.
-    pub consistency_kappa: f64,
+    /// Cohen's kappa of the expected consistency (`None` when chance agreement is 1).
+    pub consistency_kappa: Option<f64>,
     /// Share with posterior mean above the cut.
     pub share_above: f64,
     /// Share recommended.
@@ -84,11 +84,18 @@ pub struct ClassificationQuality {
 ///
 /// # Errors
 ///
-/// [`Error::UnknownId`] when a decision has no result for the profile.
+/// [`Error::InvalidSetting`] for an empty batch; [`Error::UnknownId`] when a decision
+/// has no result for the profile.
 pub fn classification_quality(
     decisions: &[StudentDecision],
     profile: &str,
 ) -> Result<ClassificationQuality> {
+    if decisions.is_empty() {
+        return Err(Error::setting(
+            "classification quality",
+            "the batch has no decisions",
+        ));
+    }
     let results: Vec<&ProfileResult> = decisions
         .iter()
         .map(|d| {
@@ -126,11 +133,7 @@ pub fn classification_quality(
         cut,
         expected_accuracy,
         expected_consistency,
-        consistency_kappa: if chance < 1.0 {
-            (expected_consistency - chance) / (1.0 - chance)
-        } else {
-            f64::NAN
-        },
+        consistency_kappa: (chance < 1.0).then(|| (expected_consistency - chance) / (1.0 - chance)),
         share_above: points.iter().filter(|(m, _)| *m > cut).count() as f64 / n,
         share_recommended: share(Tier::Recommended),
         share_borderline: share(Tier::Borderline),

@@ -175,8 +175,8 @@ pub struct StudentDecision {
     pub profiles: Vec<ProfileResult>,
     /// Profile ids, best fitting first.
     pub ranking: Vec<String>,
-    /// Battery lz* person fit (NaN when no item was answered).
-    pub lz_star: f64,
+    /// Battery lz* person fit (`None` when no item was answered).
+    pub lz_star: Option<f64>,
     /// Response-quality flags.
     pub quality: Vec<QualityFlag>,
     /// True when any flag is raised: interpret with caution.
@@ -190,7 +190,8 @@ pub struct StudentDecision {
 pub struct BatchDecision {
     /// One decision per row.
     pub students: Vec<StudentDecision>,
-    /// Per profile: expected accuracy and consistency at its cut over the batch.
+    /// Per profile: expected accuracy and consistency at its cut over the batch (empty
+    /// for an empty batch).
     pub classification: Vec<ClassificationQuality>,
 }
 
@@ -653,11 +654,14 @@ impl Decider {
         )
         .into_iter()
         .collect::<Result<Vec<_>>>()?;
-        let classification = self
-            .profiles
-            .iter()
-            .map(|p| classification_quality(&students, &p.id))
-            .collect::<Result<Vec<_>>>()?;
+        let classification = if students.is_empty() {
+            Vec::new()
+        } else {
+            self.profiles
+                .iter()
+                .map(|p| classification_quality(&students, &p.id))
+                .collect::<Result<Vec<_>>>()?
+        };
         Ok(BatchDecision {
             students,
             classification,
@@ -723,7 +727,7 @@ impl Decider {
         person: usize,
         row: &[u8],
         timings: Option<&Timings>,
-    ) -> Result<(f64, Vec<QualityFlag>)> {
+    ) -> Result<(Option<f64>, Vec<QualityFlag>)> {
         let settings = &self.settings.quality;
         let mut flags = Vec::new();
         if let Some(f) = quality::too_many_missing(row, settings) {
@@ -763,7 +767,7 @@ impl Decider {
         {
             flags.push(f);
         }
-        Ok((lz_star, flags))
+        Ok((lz_star.is_finite().then_some(lz_star), flags))
     }
 
     fn explain(&self, d: &StudentDecision) -> Vec<ExplanationKey> {

@@ -737,7 +737,7 @@ fn random_answering_is_flagged_as_misfit() {
             .map(|f| rng.random_range(0..f.categories()) as u8)
             .collect();
         let d = decider.decide_row(&row, None).unwrap();
-        assert!(d.lz_star.is_finite());
+        assert!(d.lz_star.is_some_and(f64::is_finite));
         flagged += usize::from(
             d.quality
                 .iter()
@@ -829,4 +829,29 @@ fn quadrature_nodes_are_shared_by_all_scales() {
     for s in battery.scorers() {
         assert_eq!(s.quadrature().nodes(), reference.nodes());
     }
+}
+
+#[test]
+fn a_blank_record_is_scored_and_flagged_and_serializes() {
+    let ins = demo();
+    let decider = Decider::new(&ins, settings_with_pairs(), None).unwrap();
+    let row = vec![MISSING; ins.items().len()];
+    let d = decider.decide_row(&row, None).unwrap();
+    assert!(d.caution);
+    assert_eq!(d.lz_star, None);
+    assert!(
+        matches!(d.quality[0], QualityFlag::TooManyMissing { missing, .. } if missing == row.len())
+    );
+    // The prior alone: composite mean 0, P(C > 0.5) small but not zero.
+    let teacher = &d.profiles[0];
+    assert!(teacher.composite_mean.abs() < 1e-9);
+    assert!(teacher.p_above_cut > 0.0 && teacher.p_above_cut < 0.2);
+    let json = serde_json::to_string(&d).unwrap();
+    let back: StudentDecision = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, d);
+    // An empty batch has no classification report.
+    let empty = crate::response::ResponseMatrix::new(0, ins.items().len(), Vec::new()).unwrap();
+    let batch = decider.decide_batch(&empty, None, None).unwrap();
+    assert!(batch.students.is_empty() && batch.classification.is_empty());
+    assert!(classification_quality(&[], "teacher").is_err());
 }
