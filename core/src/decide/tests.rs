@@ -855,3 +855,30 @@ fn a_blank_record_is_scored_and_flagged_and_serializes() {
     assert!(batch.students.is_empty() && batch.classification.is_empty());
     assert!(classification_quality(&[], "teacher").is_err());
 }
+
+#[test]
+fn reported_scale_scores_equal_the_battery_scorer() {
+    let ins = demo();
+    let decider = Decider::new(&ins, DecisionSettings::default(), None).unwrap();
+    let battery = ins.scorers(&ScoringSettings::default()).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    for _ in 0..5 {
+        let row: Vec<u8> = ins
+            .items()
+            .iter()
+            .map(|f| {
+                if rng.random::<f64>() < 0.1 {
+                    MISSING
+                } else {
+                    rng.random_range(0..f.categories()) as u8
+                }
+            })
+            .collect();
+        let d = decider.decide_row(&row, None).unwrap();
+        for (ours, reference) in d.scales.iter().zip(battery.score_row(&row)) {
+            assert!((ours.estimate.theta - reference.theta).abs() < 1e-12);
+            assert!((ours.estimate.se - reference.se).abs() < 1e-12);
+            assert_eq!(ours.estimate.status, reference.status);
+        }
+    }
+}
