@@ -344,6 +344,50 @@ fn reported_consistency_matches_two_simulated_replications() {
         );
         assert!((accuracy - right).abs() < 0.03);
         assert!((consistency - agree).abs() < 0.03);
+
+        // Lee (2010), D method, for the classification by summed scores.
+        let lee = decider.sum_score_classification(&first, &profile).unwrap();
+        let classify = |m: &ResponseMatrix| -> Vec<bool> {
+            let p = ins.profile(&profile).unwrap();
+            let total: f64 = p.components.iter().map(|c| c.weight).sum();
+            let battery = ins.scorers(&Default::default()).unwrap();
+            let tables: Vec<_> = battery
+                .scorers()
+                .iter()
+                .map(|s| s.sum_score_table())
+                .collect();
+            (0..m.persons())
+                .map(|i| {
+                    let composite: f64 = p
+                        .components
+                        .iter()
+                        .map(|c| {
+                            let s = ins.scale_index(&c.scale).unwrap();
+                            let sum: usize = ins.scale_items()[s]
+                                .iter()
+                                .map(|&j| m.row(i)[j] as usize)
+                                .sum();
+                            c.weight / total * tables[s].theta[sum]
+                        })
+                        .sum();
+                    composite > cut
+                })
+                .collect()
+        };
+        let (x, y) = (classify(&first), classify(&second));
+        let sum_agree = x.iter().zip(&y).filter(|(a, b)| a == b).count() as f64 / n;
+        let sum_right = x
+            .iter()
+            .zip(&truth)
+            .filter(|(a, t)| **a == (**t > cut))
+            .count() as f64
+            / n;
+        eprintln!(
+            "{profile} (sum scores, Lee D method): consistency reported {:.4} realized {sum_agree:.4}; accuracy reported {:.4} realized {sum_right:.4}",
+            lee.expected_consistency, lee.expected_accuracy
+        );
+        assert!((lee.expected_accuracy - sum_right).abs() < 0.03);
+        assert!((lee.expected_consistency - sum_agree).abs() < 0.03);
     }
 }
 

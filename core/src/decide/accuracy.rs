@@ -290,3 +290,58 @@ pub fn choose_cut(
     };
     Ok(evaluate_cut(composites, cut, tiers))
 }
+
+/// Probabilities of the summed score 0..=Σ(K_i − 1) at one θ (Lord & Wingersky 1984).
+///
+/// # Formula
+///
+/// ```text
+/// L_0(s) = [s = 0],   L_i(s) = Σ_k L_{i−1}(s − k) · P_ik(θ)
+/// ```
+///
+/// # Examples
+///
+/// ```
+/// use bagdar::decide::sum_score_distribution;
+/// use bagdar::model::ItemModel;
+/// let items = vec![ItemModel::Rasch { intercept: 0.0 }.response_function("i")?; 2];
+/// assert_eq!(sum_score_distribution(&items, 0.0), vec![0.25, 0.5, 0.25]);
+/// # Ok::<(), bagdar::Error>(())
+/// ```
+pub fn sum_score_distribution(items: &[crate::model::ResponseFunction], theta: f64) -> Vec<f64> {
+    use crate::model::{MAX_CATEGORIES, ResponseCurve};
+    let max: usize = items.iter().map(|f| f.categories() - 1).sum();
+    let mut column = vec![0.0; max + 1];
+    column[0] = 1.0;
+    let mut reached = 0;
+    let mut p = [0.0; MAX_CATEGORIES];
+    for f in items {
+        let k = f.categories();
+        f.probabilities(theta, &mut p);
+        for s in (0..=reached).rev() {
+            let here = column[s];
+            column[s] = 0.0;
+            for (c, pc) in p.iter().enumerate().take(k) {
+                column[s + c] += here * pc;
+            }
+        }
+        reached += k - 1;
+    }
+    column
+}
+
+/// Lee's (2010) expected accuracy and consistency of classifying by the summed-score
+/// composite (D method).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SumScoreClassification {
+    /// Profile id.
+    pub profile: String,
+    /// Cut on the θ metric of the composite.
+    pub cut: f64,
+    /// Students averaged over.
+    pub persons: usize,
+    /// Expected accuracy.
+    pub expected_accuracy: f64,
+    /// Expected consistency.
+    pub expected_consistency: f64,
+}

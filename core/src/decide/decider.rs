@@ -723,6 +723,104 @@ impl Decider {
         .collect()
     }
 
+    /// Lee's (2010) IRT approach for the classification by summed scores, D method:
+    /// each scale's summed score is turned into its sum-score EAP, the composite of
+    /// those is compared with the cut, and the distribution of that composite given θ
+    /// comes from the Lord–Wingersky recursion, evaluated at each student's estimated
+    /// θ vector (all items administered).
+    ///
+    /// # Formula
+    ///
+    /// ```text
+    /// θ̂_i            EAP of every scale for student i
+    /// X_s | θ̂_is     summed score of scale s, Lord–Wingersky distribution
+    /// Ĉ_i            = Σ_s w̃_s EAP_s(X_s)          sum-score composite
+    /// p_i            = P(Ĉ_i > cut | θ̂_i)           (convolution over scales)
+    /// true class     = [Σ_s w̃_s θ̂_is > cut]
+    /// accuracy       = (1/N) Σ_i [p_i if true class above else 1 − p_i]
+    /// consistency    = (1/N) Σ_i [p_i² + (1 − p_i)²]
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownId`] for an unknown profile; data errors as
+    /// [`Decider::composites`]; [`Error::InvalidSetting`] for an empty matrix.
+    pub fn sum_score_classification(
+        &self,
+        responses: &ResponseMatrix,
+        profile: &str,
+    ) -> Result<super::accuracy::SumScoreClassification> {
+        let index = self
+            .profiles
+            .iter()
+            .position(|p| p.id == profile)
+            .ok_or_else(|| Error::UnknownId {
+                kind: "profile",
+                id: profile.into(),
+                context: " (sum-score classification)".into(),
+            })?;
+        responses.check(self.instrument.items(), None)?;
+        if responses.persons() == 0 {
+            return Err(Error::setting("sum-score classification", "no rows"));
+        }
+        let resolved = &self.profiles[index];
+        let scorers = self.scorer.battery.scorers();
+        let tables: Vec<Vec<f64>> = resolved
+            .components
+            .iter()
+            .map(|&(s, _)| scorers[s].sum_score_table().theta)
+            .collect();
+        let weights: Vec<f64> = resolved.components.iter().map(|c| c.1).collect();
+        let total: f64 = weights.iter().sum();
+        let method = match self.settings.composite {
+            CompositeMethod::Normal => CompositeMethod::default(),
+            m => m,
+        };
+        let cut = resolved.cut;
+        let per_person = map_rows_with(
+            responses,
+            || (),
+            |_, _, row| -> Result<(f64, f64)> {
+                let (_, posteriors) = self.scorer.scales(row);
+                let thetas: Vec<f64> = resolved
+                    .components
+                    .iter()
+                    .map(|&(s, _)| estimates_mean(&posteriors[s], self.nodes()))
+                    .collect();
+                let distributions: Vec<Vec<f64>> = resolved
+                    .components
+                    .iter()
+                    .zip(&thetas)
+                    .map(|(&(s, _), &theta)| {
+                        super::accuracy::sum_score_distribution(scorers[s].items(), theta)
+                    })
+                    .collect();
+                let values: Vec<&[f64]> = tables.iter().map(Vec::as_slice).collect();
+                let masses: Vec<&[f64]> = distributions.iter().map(Vec::as_slice).collect();
+                let composite =
+                    CompositeDistribution::from_components(&values, &masses, &weights, method)?;
+                let p = composite.probability_above(cut);
+                let truth: f64 = thetas
+                    .iter()
+                    .zip(&weights)
+                    .map(|(t, w)| w / total * t)
+                    .sum();
+                let accuracy = if truth > cut { p } else { 1.0 - p };
+                Ok((accuracy, p * p + (1.0 - p) * (1.0 - p)))
+            },
+        )
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?;
+        let n = per_person.len() as f64;
+        Ok(super::accuracy::SumScoreClassification {
+            profile: profile.into(),
+            cut,
+            persons: per_person.len(),
+            expected_accuracy: per_person.iter().map(|x| x.0).sum::<f64>() / n,
+            expected_consistency: per_person.iter().map(|x| x.1).sum::<f64>() / n,
+        })
+    }
+
     fn nodes(&self) -> &[f64] {
         self.scorer.battery.scorers()[0].quadrature().nodes()
     }

@@ -31,7 +31,10 @@
 //! * **Decision quality** ([`classification_quality`], [`rudner`]): Rudner's (2001,
 //!   2005) expected accuracy and consistency with each person's composite posterior in
 //!   place of N(θ̂, SE²); a person is classified above when the posterior mean exceeds
-//!   the cut. Lee's (2010) sum-score approach is not implemented.
+//!   the cut. Lee's (2010) IRT approach (D method) is given for the classification by
+//!   summed scores ([`Decider::sum_score_classification`]): Lord–Wingersky
+//!   distributions of each scale's summed score at the student's θ̂, mapped to
+//!   sum-score EAPs and convolved into the composite.
 //! * **Caveat of independence.** The scales of a battery correlate in the population
 //!   (the teacher scales share a "people orientation"), but each scale's prior is
 //!   N(0, 1) on its own. Posteriors are therefore slightly too narrow or too wide for
@@ -84,8 +87,8 @@ mod norms;
 mod quality;
 
 pub use accuracy::{
-    ClassificationQuality, CutChoice, CutTarget, choose_cut, classification_quality, evaluate_cut,
-    rudner,
+    ClassificationQuality, CutChoice, CutTarget, SumScoreClassification, choose_cut,
+    classification_quality, evaluate_cut, rudner, sum_score_distribution,
 };
 pub use composite::{CompositeDistribution, CompositeMethod};
 pub use decider::{

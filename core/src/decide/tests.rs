@@ -882,3 +882,24 @@ fn reported_scale_scores_equal_the_battery_scorer() {
         }
     }
 }
+
+#[test]
+fn sum_score_distribution_integrates_to_the_marginal_table() {
+    let ins = demo();
+    let battery = ins.scorers(&ScoringSettings::default()).unwrap();
+    for scorer in battery.scorers() {
+        let table = scorer.sum_score_table();
+        let q = scorer.quadrature();
+        let mut marginal = vec![0.0; table.sums.len()];
+        for (&theta, &w) in q.nodes().iter().zip(q.weights()) {
+            let d = sum_score_distribution(scorer.items(), theta);
+            assert!((d.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+            for (m, p) in marginal.iter_mut().zip(&d) {
+                *m += w * p;
+            }
+        }
+        for (a, b) in marginal.iter().zip(&table.probability) {
+            assert!((a - b).abs() < 1e-10);
+        }
+    }
+}
