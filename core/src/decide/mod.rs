@@ -93,7 +93,7 @@ pub use accuracy::{
 pub use composite::{CompositeDistribution, CompositeMethod};
 pub use decider::{
     BatchDecision, Contribution, Decider, DecisionSettings, NormGrouping, ProfileResult,
-    ScaleResult, StudentDecision, Tier, build_norms,
+    ScaleResult, StudentDecision, Tier,
 };
 pub use explain::{
     Argument, Audience, BUNDLED_EXPLANATIONS, EXPLANATION_KEYS, ExplanationKey, ExplanationText,
@@ -102,7 +102,7 @@ pub use explain::{
 pub use normal::{normal_cdf, normal_quantile};
 pub use norms::{
     CompositeNorm, GroupLabel, NORM_RESOLUTION, NormGroup, NormTable, Norms, STANINE_BOUNDARIES,
-    stanine,
+    build_norms, stanine,
 };
 pub use quality::{
     ItemPair, ItemPairs, PersonFit, QualityFlag, QualitySettings, Timings, person_fit,

@@ -1,7 +1,11 @@
 //! Norms: percentile ranks and stanines of scale scores and profile composites in a
 //! norm group, stored as data with sample size, date and source.
 
+use super::decider::{CompositeScorer, DecisionSettings, estimates_mean};
 use crate::error::{Error, Result};
+use crate::instrument::Instrument;
+use crate::response::ResponseMatrix;
+use crate::score::map_rows_with;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -257,4 +261,202 @@ impl Norms {
                 .find(|g| g.group == GroupLabel::default())
         })
     }
+}
+
+/// One norm-sample person.
+struct NormRow {
+    /// Reported scale estimates.
+    estimates: Vec<f64>,
+    /// Posterior (mean, variance) of every scale.
+    moments: Vec<(f64, f64)>,
+    /// Posterior mean of every profile composite.
+    composites: Vec<f64>,
+}
+
+/// Builds norms from a norm sample (e.g. the calibration cohort): for every scale the
+/// distribution of its estimates, for every profile the distribution of composite
+/// posterior means and the latent moments of the composite. With `labels`, one group
+/// per language and per region is added to the whole sample.
+///
+/// # Errors
+///
+/// As [`super::Decider::new`] for the settings; [`Error::InvalidSetting`] when `labels` do
+/// not have one entry per row; data errors as [`super::Decider::composites`].
+pub fn build_norms(
+    instrument: &Instrument,
+    settings: &DecisionSettings,
+    responses: &ResponseMatrix,
+    labels: Option<&[GroupLabel]>,
+    source: &str,
+    date: &str,
+) -> Result<Norms> {
+    let scorer = CompositeScorer::new(instrument, settings)?;
+    responses.check(instrument.items(), None)?;
+    let n = responses.persons();
+    if let Some(l) = labels
+        && l.len() != n
+    {
+        return Err(Error::setting(
+            "labels",
+            format!("{} entries for {n} rows; give one per row", l.len()),
+        ));
+    }
+    // Per person: scale estimates, composite (mean, sd) per profile.
+    let rows: Vec<NormRow> = map_rows_with(
+        responses,
+        || (),
+        |_, _, row| {
+            let (estimates, posteriors) = scorer.scales(row);
+            let nodes = scorer.nodes();
+            let moments = posteriors
+                .iter()
+                .map(|p| {
+                    let m = estimates_mean(p, nodes);
+                    let v = nodes.iter().zip(p).map(|(t, w)| (t - m).powi(2) * w).sum();
+                    (m, v)
+                })
+                .collect();
+            let composites = (0..scorer.profiles().len())
+                .map(|p| scorer.composite(p, &posteriors).map(|c| c.mean()))
+                .collect::<Result<Vec<_>>>();
+            composites.map(|composites| NormRow {
+                estimates: estimates.iter().map(|e| e.theta).collect(),
+                moments,
+                composites,
+            })
+        },
+    )
+    .into_iter()
+    .collect::<Result<Vec<_>>>()?;
+    let mut wanted: Vec<GroupLabel> = vec![GroupLabel::default()];
+    if let Some(labels) = labels {
+        let mut extra: Vec<GroupLabel> = labels
+            .iter()
+            .flat_map(|l| {
+                [
+                    l.language.clone().map(|language| GroupLabel {
+                        language: Some(language),
+                        region: None,
+                    }),
+                    l.region.clone().map(|region| GroupLabel {
+                        language: None,
+                        region: Some(region),
+                    }),
+                ]
+            })
+            .flatten()
+            .collect();
+        extra.sort();
+        extra.dedup();
+        wanted.extend(extra);
+    }
+    let mut groups = Vec::new();
+    for label in wanted {
+        let members: Vec<usize> = (0..n)
+            .filter(|&i| {
+                let l = labels.map(|l| &l[i]);
+                (label.language.is_none()
+                    || l.and_then(|l| l.language.as_ref()) == label.language.as_ref())
+                    && (label.region.is_none()
+                        || l.and_then(|l| l.region.as_ref()) == label.region.as_ref())
+            })
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        let mut scales = BTreeMap::new();
+        for (s, scale) in instrument.scales().iter().enumerate() {
+            let values: Vec<f64> = members.iter().map(|&i| rows[i].estimates[s]).collect();
+            scales.insert(scale.id.clone(), NormTable::from_scores(&values)?);
+        }
+        let covariance = latent_covariance(&rows, &members, instrument.scales().len());
+        let mut composites = BTreeMap::new();
+        for (p, (id, components)) in scorer.profiles().iter().enumerate() {
+            let means: Vec<f64> = members.iter().map(|&i| rows[i].composites[p]).collect();
+            let table = NormTable::from_scores(&means)?;
+            let total: f64 = components.iter().map(|c| c.1).sum();
+            let mut variance = 0.0;
+            for &(s, ws) in components {
+                for &(t, wt) in components {
+                    variance += ws / total * wt / total * covariance[s][t];
+                }
+            }
+            composites.insert(
+                id.clone(),
+                CompositeNorm {
+                    latent_mean: table.mean,
+                    latent_sd: variance.max(0.0).sqrt(),
+                    table,
+                },
+            );
+        }
+        groups.push(NormGroup {
+            group: label,
+            sample_size: members.len() as u64,
+            scales,
+            composites,
+        });
+    }
+    Ok(Norms {
+        instrument: instrument.definition().id.clone(),
+        instrument_checksum: instrument.checksum().to_string(),
+        source: source.into(),
+        date: date.into(),
+        groups,
+    })
+}
+
+/// Latent covariance of the scales in a group, from posterior moments.
+///
+/// ```text
+/// V_s  = Var(m_s) + mean(v_s)            law of total variance (diagonal)
+/// ρ_s  = Var(m_s) / V_s                  shrinkage (reliability) of the posterior mean
+/// C_st = Cov(m_s, m_t) / (ρ_s ρ_t)       off-diagonal: m_s ≈ μ + ρ_s (θ_s − μ) + error
+/// ```
+///
+/// Each scale's own N(0, 1) prior ignores the other scales, so the posterior means of
+/// correlated scales are shrunk separately; dividing by the shrinkage factors restores
+/// the latent covariance the composite's population SD needs.
+fn latent_covariance(rows: &[NormRow], members: &[usize], scales: usize) -> Vec<Vec<f64>> {
+    let n = members.len().max(1) as f64;
+    let means: Vec<f64> = (0..scales)
+        .map(|s| members.iter().map(|&i| rows[i].moments[s].0).sum::<f64>() / n)
+        .collect();
+    let cov = |s: usize, t: usize| {
+        members
+            .iter()
+            .map(|&i| (rows[i].moments[s].0 - means[s]) * (rows[i].moments[t].0 - means[t]))
+            .sum::<f64>()
+            / n
+    };
+    let posterior_variance: Vec<f64> = (0..scales)
+        .map(|s| members.iter().map(|&i| rows[i].moments[s].1).sum::<f64>() / n)
+        .collect();
+    let total: Vec<f64> = (0..scales)
+        .map(|s| cov(s, s) + posterior_variance[s])
+        .collect();
+    let shrinkage: Vec<f64> = (0..scales)
+        .map(|s| {
+            if total[s] > 0.0 {
+                cov(s, s) / total[s]
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    (0..scales)
+        .map(|s| {
+            (0..scales)
+                .map(|t| {
+                    if s == t {
+                        total[s]
+                    } else if shrinkage[s] > 0.0 && shrinkage[t] > 0.0 {
+                        cov(s, t) / (shrinkage[s] * shrinkage[t])
+                    } else {
+                        0.0
+                    }
+                })
+                .collect()
+        })
+        .collect()
 }
