@@ -183,6 +183,33 @@ pub enum Error {
         /// Version supported.
         supported: u32,
     },
+    /// A profile's cut is a percentile of the norm group but no norms cover it.
+    #[error(
+        "profile {profile}: the cut is a percentile of the norm group, but the norms have no composite for it"
+    )]
+    MissingNorms {
+        /// Profile id.
+        profile: String,
+    },
+    /// Norms, item pairs or explanation texts (data files of the decision step) are
+    /// malformed.
+    #[error("{file}: {location}: {message}")]
+    InvalidDecisionData {
+        /// Which data: `norms`, `item pairs`, `explanations`.
+        file: &'static str,
+        /// Where in it: a key, a scale, a line.
+        location: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Response times do not fit the instrument.
+    #[error("person {person}: {message}")]
+    InvalidTimings {
+        /// Person (row) index, 0-based.
+        person: usize,
+        /// What is wrong (count, a negative or non-finite time).
+        message: String,
+    },
 }
 
 impl Error {

@@ -17,6 +17,7 @@
 
 pub mod batch;
 pub mod calibrate;
+pub mod decide;
 pub mod error;
 pub mod instrument;
 pub mod model;
