@@ -5,6 +5,7 @@ use crate::table::{self, Table, TableArgs};
 use crate::{Failure, load_instrument};
 use anyhow::{Context, anyhow};
 use bagdar::batch::{Record, Reject, neutralize_cell};
+use bagdar::decide::{ClassificationTally, Decider, DecisionSettings, Norms};
 use bagdar::response::ResponseMatrix;
 use bagdar::score::{Estimate, Method, ScoringSettings};
 use bagdar::simulate::{CohortSettings, cohort};
@@ -82,6 +83,18 @@ pub struct ScoreArgs {
     /// Scoring method: eap, map, ml or wle.
     #[arg(long, default_value = "eap")]
     method: String,
+    /// Decision columns for this profile only (default: every profile of the instrument).
+    #[arg(long)]
+    profile: Option<String>,
+    /// Scale scores only: no profiles, tiers or quality flags.
+    #[arg(long)]
+    no_decision: bool,
+    /// Norms JSON (percentile cuts and ranks), e.g. data/norms/kasip-demo-norms.json.
+    #[arg(long)]
+    norms: Option<PathBuf>,
+    /// Classification-quality summary JSON. Default: <output>.summary.json
+    #[arg(long)]
+    summary: Option<PathBuf>,
     /// Rows scored per chunk (memory stays flat whatever the file size).
     #[arg(long, default_value_t = 16_384)]
     chunk: usize,
@@ -93,9 +106,59 @@ pub struct ScoreArgs {
 pub fn score(args: ScoreArgs) -> Result<(), Failure> {
     let instrument = load_instrument(&args.instrument)?;
     let method: Method = args.method.parse().map_err(|e| anyhow!("--method: {e}"))?;
-    let battery = instrument
-        .scorers(&ScoringSettings::with_method(method))
-        .context("scoring settings")?;
+    let scoring = ScoringSettings::with_method(method);
+    let battery = instrument.scorers(&scoring).context("scoring settings")?;
+    let has_profiles = !instrument.definition().profiles.is_empty();
+    let decider = if has_profiles && !args.no_decision {
+        let norms = match &args.norms {
+            Some(path) => Some(
+                Norms::from_json(
+                    &std::fs::read_to_string(path)
+                        .with_context(|| format!("cannot read norms {}", path.display()))?,
+                )
+                .with_context(|| format!("norms {}", path.display()))?,
+            ),
+            None => None,
+        };
+        let settings = DecisionSettings {
+            scoring: scoring.clone(),
+            ..DecisionSettings::default()
+        };
+        Some(Decider::new(&instrument, settings, norms).context("decision settings")?)
+    } else {
+        None
+    };
+    let profiles: Vec<String> = match (&decider, &args.profile) {
+        (None, _) => Vec::new(),
+        (Some(_), Some(p)) => {
+            if instrument.profile(p).is_none() {
+                return Err(anyhow!("--profile {p:?}: the instrument has no such profile").into());
+            }
+            vec![p.clone()]
+        }
+        (Some(_), None) => instrument
+            .definition()
+            .profiles
+            .iter()
+            .map(|p| p.id.clone())
+            .collect(),
+    };
+    let mut tallies: Vec<ClassificationTally> = match &decider {
+        Some(d) => {
+            let cuts = d.cuts();
+            profiles
+                .iter()
+                .map(|p| {
+                    let cut = cuts
+                        .iter()
+                        .find(|(id, _)| id == p)
+                        .map_or(f64::NAN, |c| c.1);
+                    ClassificationTally::new(p, cut)
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
     let Table { records, mut rows } = table::open(&args.table, &instrument)?;
 
     let rejects_path = args.rejects.clone().unwrap_or_else(|| {
@@ -118,6 +181,18 @@ pub fn score(args: ScoreArgs) -> Result<(), Failure> {
         out_header.push(format!("{}_se", s.id));
         out_header.push(format!("{}_status", s.id));
     }
+    for p in &profiles {
+        for column in ["composite", "composite_sd", "p_above_cut", "tier"] {
+            out_header.push(format!("{p}_{column}"));
+        }
+    }
+    if decider.is_some() {
+        out_header.extend([
+            "best_profile".into(),
+            "caution".into(),
+            "quality_flags".into(),
+        ]);
+    }
     out_header.push("method".into());
     out_header.push("instrument_checksum".into());
     out.write_record(&out_header).map_err(anyhow::Error::from)?;
@@ -126,7 +201,7 @@ pub fn score(args: ScoreArgs) -> Result<(), Failure> {
 
     let (mut read, mut scored, mut rejected) = (0u64, 0u64, 0u64);
     let mut chunk: Vec<Record> = Vec::with_capacity(args.chunk.max(1));
-    let flush = |chunk: &mut Vec<Record>, out: &mut csv::Writer<_>| -> anyhow::Result<u64> {
+    let mut flush = |chunk: &mut Vec<Record>, out: &mut csv::Writer<_>| -> anyhow::Result<u64> {
         if chunk.is_empty() {
             return Ok(0);
         }
@@ -136,7 +211,14 @@ pub fn score(args: ScoreArgs) -> Result<(), Failure> {
             .flat_map(|r| r.responses.iter().copied())
             .collect();
         let matrix = ResponseMatrix::new(chunk.len(), items, data)?;
-        let scores = battery.score(&matrix)?;
+        let decisions = match &decider {
+            Some(d) => Some(d.decide_batch(&matrix, None, None)?.students),
+            None => None,
+        };
+        let scores = match &decisions {
+            Some(_) => Vec::new(),
+            None => battery.score(&matrix)?,
+        };
         for (p, record) in chunk.iter().enumerate() {
             let mut line: Vec<String> = vec![
                 neutralize_cell(&record.student_id).into_owned(),
@@ -144,8 +226,34 @@ pub fn score(args: ScoreArgs) -> Result<(), Failure> {
                 neutralize_cell(record.school.as_deref().unwrap_or("")).into_owned(),
                 neutralize_cell(record.language.as_deref().unwrap_or("")).into_owned(),
             ];
-            for scale in &scores {
-                push_estimate(&mut line, &scale[p]);
+            match &decisions {
+                Some(decisions) => {
+                    let d = &decisions[p];
+                    for scale in &d.scales {
+                        push_estimate(&mut line, &scale.estimate);
+                    }
+                    for (profile, tally) in profiles.iter().zip(tallies.iter_mut()) {
+                        let r = d
+                            .profiles
+                            .iter()
+                            .find(|r| &r.profile == profile)
+                            .context("a decision lacks a profile")?;
+                        tally.add(r);
+                        line.push(format!("{:.6}", r.composite_mean));
+                        line.push(format!("{:.6}", r.composite_sd));
+                        line.push(format!("{:.6}", r.p_above_cut));
+                        line.push(r.tier.name().into());
+                    }
+                    line.push(d.ranking.first().cloned().unwrap_or_default());
+                    line.push(d.caution.to_string());
+                    let flags: Vec<&str> = d.quality.iter().map(|f| f.key()).collect();
+                    line.push(flags.join(";"));
+                }
+                None => {
+                    for scale in &scores {
+                        push_estimate(&mut line, &scale[p]);
+                    }
+                }
             }
             line.push(method.name().into());
             line.push(instrument.checksum().into());
@@ -186,8 +294,32 @@ pub fn score(args: ScoreArgs) -> Result<(), Failure> {
     drop(out);
     drop(rej);
     debug_assert_eq!(read, scored + rejected);
+    let qualities: Vec<_> = tallies.iter().filter_map(|t| t.finish().ok()).collect();
+    let summary_path = args.summary.clone().unwrap_or_else(|| {
+        let mut p = args.output.clone().into_os_string();
+        p.push(".summary.json");
+        PathBuf::from(p)
+    });
+    let summary = serde_json::json!({
+        "input": args.table.input.display().to_string(),
+        "instrument": instrument.definition().id,
+        "instrument_checksum": instrument.checksum(),
+        "method": method.name(),
+        "rows_read": read,
+        "rows_scored": scored,
+        "rows_rejected": rejected,
+        "classification": qualities,
+    });
+    let mut summary_file = AtomicFile::create(&summary_path)?;
+    writeln!(
+        summary_file,
+        "{}",
+        serde_json::to_string_pretty(&summary).map_err(anyhow::Error::from)?
+    )
+    .map_err(anyhow::Error::from)?;
     out_file.commit()?;
     rej_file.commit()?;
+    summary_file.commit()?;
     if !args.quiet {
         eprintln!(
             "read {read} rows = scored {scored} + rejected {rejected}\nscores:  {}\nrejects: {}\ninstrument {} (checksum {}), method {}",
@@ -197,6 +329,17 @@ pub fn score(args: ScoreArgs) -> Result<(), Failure> {
             &instrument.checksum()[..12],
             method.name()
         );
+        for q in &qualities {
+            eprintln!(
+                "{:<14} recommended {:>5.1}%  borderline {:>5.1}%  not indicated {:>5.1}%  expected accuracy {:.3}, consistency {:.3}",
+                q.profile,
+                100.0 * q.share_recommended,
+                100.0 * q.share_borderline,
+                100.0 * q.share_not_indicated,
+                q.expected_accuracy,
+                q.expected_consistency
+            );
+        }
     }
     Ok(())
 }

@@ -111,6 +111,57 @@ fn demo_scoring_accounts_for_every_row() {
     ] {
         assert!(rejected.contains(reason), "no {reason} in {rejected}");
     }
+    // Decision columns for every profile, valid tiers, and the whole-file summary.
+    for column in [
+        "teacher_p_above_cut",
+        "teacher_tier",
+        "designer_tier",
+        "best_profile",
+        "caution",
+        "quality_flags",
+    ] {
+        assert!(
+            header.split(',').any(|c| c == column),
+            "no {column} in {header}"
+        );
+    }
+    let tier_col = header.split(',').position(|c| c == "teacher_tier").unwrap();
+    let p_col = header
+        .split(',')
+        .position(|c| c == "teacher_p_above_cut")
+        .unwrap();
+    for line in scored.lines().skip(1).take(500) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let p: f64 = cells[p_col].parse().unwrap();
+        let expected = if p >= 0.8 {
+            "recommended"
+        } else if p <= 0.2 {
+            "not_indicated"
+        } else {
+            "borderline"
+        };
+        assert_eq!(cells[tier_col], expected, "{line}");
+    }
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("scores.csv.summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(summary["rows_read"], 10007);
+    let classification = summary["classification"].as_array().unwrap();
+    assert_eq!(classification.len(), 5);
+    for q in classification {
+        let accuracy = q["expected_accuracy"].as_f64().unwrap();
+        assert!(accuracy > 0.8 && accuracy <= 1.0, "{q}");
+        let shares: f64 = [
+            "share_recommended",
+            "share_borderline",
+            "share_not_indicated",
+        ]
+        .iter()
+        .map(|k| q[*k].as_f64().unwrap())
+        .sum();
+        assert!((shares - 1.0).abs() < 1e-9);
+    }
     // Input order is kept.
     let ids: Vec<&str> = scored
         .lines()
@@ -150,6 +201,45 @@ fn formula_cells_are_neutralized_and_bad_input_is_fatal_without_output() {
         row.starts_with("\"'=HYPERLINK(\"\"x\"\")\",'@region,'+school,kk,"),
         "{row}"
     );
+
+    // --no-decision: scale scores only; an unknown --profile is fatal.
+    let plain = dir.join("plain.csv");
+    let out = bagdar(&[
+        "score",
+        s(&input),
+        "--instrument",
+        s(&instrument()),
+        "--output",
+        s(&plain),
+        "--no-decision",
+        "--quiet",
+    ]);
+    assert!(out.status.success());
+    assert!(
+        !std::fs::read_to_string(&plain)
+            .unwrap()
+            .contains("teacher_tier")
+    );
+    let out = bagdar(&[
+        "score",
+        s(&input),
+        "--instrument",
+        s(&instrument()),
+        "--output",
+        s(&plain),
+        "--profile",
+        "astronaut",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("astronaut"));
+    // A straight-lined row is still scored, flagged for caution with its reasons.
+    let text = std::fs::read_to_string(&scores).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let caution = header.iter().position(|c| *c == "caution").unwrap();
+    let flags = header.iter().position(|c| *c == "quality_flags").unwrap();
+    let cells: Vec<&str> = row.split(',').collect();
+    assert_eq!(cells[caution], "true", "{row}");
+    assert!(cells[flags].contains("quality.long_string"), "{row}");
 
     // A header without the item columns is fatal (exit 1) and leaves no output behind,
     // not even a partial file; an existing output is left untouched.

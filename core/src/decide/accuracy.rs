@@ -109,43 +109,140 @@ pub fn classification_quality(
                 })
         })
         .collect::<Result<_>>()?;
-    let cut = results.first().map_or(f64::NAN, |r| r.cut);
-    let points: Vec<(f64, f64)> = results
-        .iter()
-        .map(|r| (r.composite_mean, r.p_above_cut))
-        .collect();
-    let (expected_accuracy, expected_consistency) = rudner(&points, cut);
-    let n = results.len().max(1) as f64;
-    let share = |t: Tier| results.iter().filter(|r| r.tier == t).count() as f64 / n;
-    let mean_of = |t: Tier, f: fn(f64) -> f64| {
-        let v: Vec<f64> = results
-            .iter()
-            .filter(|r| r.tier == t)
-            .map(|r| f(r.p_above_cut))
-            .collect();
-        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
-    };
-    let mean_p = points.iter().map(|p| p.1).sum::<f64>() / n;
-    let chance = mean_p * mean_p + (1.0 - mean_p) * (1.0 - mean_p);
-    Ok(ClassificationQuality {
-        profile: profile.into(),
-        persons: results.len(),
-        cut,
-        expected_accuracy,
-        expected_consistency,
-        consistency_kappa: (chance < 1.0).then(|| (expected_consistency - chance) / (1.0 - chance)),
-        share_above: points.iter().filter(|(m, _)| *m > cut).count() as f64 / n,
-        share_recommended: share(Tier::Recommended),
-        share_borderline: share(Tier::Borderline),
-        share_not_indicated: share(Tier::NotIndicated),
-        expected_precision_recommended: mean_of(Tier::Recommended, |p| p),
-        expected_precision_not_indicated: mean_of(Tier::NotIndicated, |p| 1.0 - p),
-        expected_missed: results
-            .iter()
-            .filter(|r| r.tier == Tier::NotIndicated)
-            .map(|r| r.p_above_cut)
-            .sum(),
-    })
+    let mut tally = ClassificationTally::new(profile, results.first().map_or(f64::NAN, |r| r.cut));
+    for r in results {
+        tally.add(r);
+    }
+    tally.finish()
+}
+
+/// The sums behind [`ClassificationQuality`], added one student at a time and mergeable
+/// across chunks, so a streaming batch reports the quality of the whole file without
+/// holding every decision. [`classification_quality`] is this tally over a slice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassificationTally {
+    profile: String,
+    cut: f64,
+    persons: usize,
+    accuracy: f64,
+    consistency: f64,
+    sum_p: f64,
+    above: usize,
+    recommended: usize,
+    borderline: usize,
+    not_indicated: usize,
+    p_recommended: f64,
+    q_not_indicated: f64,
+    p_not_indicated: f64,
+}
+
+impl ClassificationTally {
+    /// An empty tally for a profile and its cut.
+    pub fn new(profile: &str, cut: f64) -> Self {
+        ClassificationTally {
+            profile: profile.to_string(),
+            cut,
+            persons: 0,
+            accuracy: 0.0,
+            consistency: 0.0,
+            sum_p: 0.0,
+            above: 0,
+            recommended: 0,
+            borderline: 0,
+            not_indicated: 0,
+            p_recommended: 0.0,
+            q_not_indicated: 0.0,
+            p_not_indicated: 0.0,
+        }
+    }
+
+    /// Adds one student's result for this profile.
+    pub fn add(&mut self, r: &ProfileResult) {
+        let p = r.p_above_cut;
+        let above = r.composite_mean > self.cut;
+        self.persons += 1;
+        self.accuracy += if above { p } else { 1.0 - p };
+        self.consistency += p * p + (1.0 - p) * (1.0 - p);
+        self.sum_p += p;
+        self.above += usize::from(above);
+        match r.tier {
+            Tier::Recommended => {
+                self.recommended += 1;
+                self.p_recommended += p;
+            }
+            Tier::Borderline => self.borderline += 1,
+            Tier::NotIndicated => {
+                self.not_indicated += 1;
+                self.q_not_indicated += 1.0 - p;
+                self.p_not_indicated += p;
+            }
+        }
+    }
+
+    /// Adds another tally of the same profile and cut (e.g. another chunk's).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] when the profiles or cuts differ.
+    pub fn merge(&mut self, other: &ClassificationTally) -> Result<()> {
+        if self.profile != other.profile || self.cut.to_bits() != other.cut.to_bits() {
+            return Err(Error::setting(
+                "classification tally",
+                format!(
+                    "cannot merge {} (cut {}) with {} (cut {})",
+                    self.profile, self.cut, other.profile, other.cut
+                ),
+            ));
+        }
+        self.persons += other.persons;
+        self.accuracy += other.accuracy;
+        self.consistency += other.consistency;
+        self.sum_p += other.sum_p;
+        self.above += other.above;
+        self.recommended += other.recommended;
+        self.borderline += other.borderline;
+        self.not_indicated += other.not_indicated;
+        self.p_recommended += other.p_recommended;
+        self.q_not_indicated += other.q_not_indicated;
+        self.p_not_indicated += other.p_not_indicated;
+        Ok(())
+    }
+
+    /// The quality over every student added.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] when no student was added.
+    pub fn finish(&self) -> Result<ClassificationQuality> {
+        if self.persons == 0 {
+            return Err(Error::setting(
+                "classification quality",
+                "the batch has no decisions",
+            ));
+        }
+        let n = self.persons as f64;
+        let expected_consistency = self.consistency / n;
+        let mean_p = self.sum_p / n;
+        let chance = mean_p * mean_p + (1.0 - mean_p) * (1.0 - mean_p);
+        Ok(ClassificationQuality {
+            profile: self.profile.clone(),
+            persons: self.persons,
+            cut: self.cut,
+            expected_accuracy: self.accuracy / n,
+            expected_consistency,
+            consistency_kappa: (chance < 1.0)
+                .then(|| (expected_consistency - chance) / (1.0 - chance)),
+            share_above: self.above as f64 / n,
+            share_recommended: self.recommended as f64 / n,
+            share_borderline: self.borderline as f64 / n,
+            share_not_indicated: self.not_indicated as f64 / n,
+            expected_precision_recommended: (self.recommended > 0)
+                .then(|| self.p_recommended / self.recommended as f64),
+            expected_precision_not_indicated: (self.not_indicated > 0)
+                .then(|| self.q_not_indicated / self.not_indicated as f64),
+            expected_missed: self.p_not_indicated,
+        })
+    }
 }
 
 /// What the cut chooser aims at.

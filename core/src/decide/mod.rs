@@ -87,8 +87,8 @@ mod norms;
 mod quality;
 
 pub use accuracy::{
-    ClassificationQuality, CutChoice, CutTarget, SumScoreClassification, choose_cut,
-    classification_quality, evaluate_cut, rudner, sum_score_distribution,
+    ClassificationQuality, ClassificationTally, CutChoice, CutTarget, SumScoreClassification,
+    choose_cut, classification_quality, evaluate_cut, rudner, sum_score_distribution,
 };
 pub use composite::{CompositeDistribution, CompositeMethod};
 pub use decider::{
