@@ -1,6 +1,6 @@
 //! Wraps `bagdar::instrument::Instrument`.
 
-use crate::error::to_py;
+use crate::error::{json_error, to_py};
 use crate::score::{matrix_values, settings};
 use numpy::{IntoPyArray, PyArray2, PyReadonlyArray2};
 use pyo3::exceptions::PyOSError;
@@ -136,6 +136,36 @@ impl Instrument {
                 .into_pyarray(py),
             status,
         ))
+    }
+
+    /// The decision step for raw answers (persons × items, NaN = blank): one JSON
+    /// document, a list of per-student decisions and the classification quality.
+    #[pyo3(signature = (raw, settings_json = None, norms_json = None))]
+    fn decide(
+        &self,
+        py: Python<'_>,
+        raw: PyReadonlyArray2<'_, f64>,
+        settings_json: Option<&str>,
+        norms_json: Option<&str>,
+    ) -> PyResult<String> {
+        let settings: bagdar::decide::DecisionSettings = match settings_json {
+            None => Default::default(),
+            Some(text) => serde_json::from_str(text).map_err(|e| json_error("settings", e))?,
+        };
+        let norms = norms_json
+            .map(bagdar::decide::Norms::from_json)
+            .transpose()
+            .map_err(to_py)?;
+        let (rows, cols, values) = matrix_values(&raw);
+        check_columns(cols, self.inner.items().len())?;
+        let batch = py
+            .detach(|| {
+                let coded = self.inner.code_matrix(rows, &values)?;
+                let decider = bagdar::decide::Decider::new(&self.inner, settings, norms)?;
+                decider.decide_batch(&coded, None, None)
+            })
+            .map_err(to_py)?;
+        Ok(serde_json::to_string(&batch).expect("decisions serialize"))
     }
 
     fn __repr__(&self) -> String {

@@ -167,3 +167,28 @@ def test_fit_models_and_errors() -> None:
         bagdar.fit(data, "5pl")
     with pytest.raises(bagdar.ResponseDataError):
         bagdar.fit(np.full((10, 3), 7.0), "2pl")
+
+
+def test_decide_gives_tiers_consistent_with_probabilities(demo_path) -> None:
+    ins = bagdar.Instrument.load(demo_path)
+    df = pd.read_csv(ROOT / "data" / "demo" / "responses.csv", nrows=400, index_col="student_id")
+    df = df[df.index.str.startswith("S")]
+    out, batch = bagdar.decide(df, ins, return_details=True)
+    p = out["teacher_p_above_cut"]
+    assert ((p >= 0) & (p <= 1)).all()
+    expected = np.where(p >= 0.8, "recommended", np.where(p <= 0.2, "not_indicated", "borderline"))
+    assert (out["teacher_tier"] == expected).all()
+    # Same scale scores as plain scoring, and the same first student as the CLI.
+    scores = bagdar.score(df, ins)
+    np.testing.assert_array_equal(out["social_theta"], scores["social_theta"])
+    assert abs(out.loc["S0000001", "teacher_composite"] - 1.136959) < 5e-7
+    quality = batch["classification"][0]
+    assert quality["profile"] == "teacher" and 0.8 < quality["expected_accuracy"] <= 1
+    # A straight-liner is scored, and flagged.
+    straight = pd.DataFrame([[1.0] * 104], columns=ins.item_ids, index=["X"])
+    flagged = bagdar.decide(straight, ins, profile=None)
+    assert bool(flagged.loc["X", "caution"])
+    assert "quality.long_string" in flagged.loc["X", "quality_flags"]
+    assert "designer_tier" in flagged.columns
+    with pytest.raises(bagdar.SettingsError, match="astronaut"):
+        bagdar.decide(df, ins, profile="astronaut")

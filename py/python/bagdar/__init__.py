@@ -40,6 +40,7 @@ __all__ = [
     "ResponseDataError",
     "SettingsError",
     "__version__",
+    "decide",
     "eapsum_table",
     "fit",
     "plausible_values",
@@ -346,3 +347,59 @@ def fit(
         settings["priors"] = priors
     result = _bagdar.calibrate(np.ascontiguousarray(array), json.dumps(settings))
     return Calibration(json.loads(result), item_ids)
+
+
+def decide(
+    data: Any,
+    instrument: Instrument,
+    profile: str | None = "teacher",
+    *,
+    norms: str | PathLike[str] | None = None,
+    method: str = "eap",
+    return_details: bool = False,
+) -> Any:
+    """The teaching-aptitude decision (and every other profile) for each student.
+
+    ``data``: raw answers as for :func:`score` with an instrument. Returns a DataFrame
+    with every scale's ``{scale}_theta``/``{scale}_se``, then for ``profile`` (or every
+    profile when ``None``) ``{profile}_composite``, ``{profile}_composite_sd``,
+    ``{profile}_p_above_cut`` and ``{profile}_tier``, and ``best_profile``, ``caution``
+    and ``quality_flags``. ``norms``: a norms JSON file (percentile cuts and ranks). With
+    ``return_details=True`` also returns the full decision documents and the
+    classification quality of each profile (expected accuracy and consistency).
+    """
+    array, index = _matrix(instrument._columns(data))
+    norms_json = None
+    if norms is not None:
+        with open(norms, encoding="utf-8") as handle:
+            norms_json = handle.read()
+    settings = {"scoring": json.loads(_settings(method))}
+    batch = json.loads(
+        instrument._inner.decide(np.ascontiguousarray(array), json.dumps(settings), norms_json)
+    )
+    students = batch["students"]
+    profiles = [p["id"] for p in instrument.definition["profiles"]]
+    if profile is not None:
+        if profile not in profiles:
+            raise SettingsError(f"unknown profile {profile!r} (the instrument has {profiles})")
+        profiles = [profile]
+    columns: dict[str, list[Any]] = {}
+    for s, scale in enumerate(instrument.scales):
+        columns[f"{scale}_theta"] = [d["scales"][s]["estimate"]["theta"] for d in students]
+        columns[f"{scale}_se"] = [d["scales"][s]["estimate"]["se"] for d in students]
+    for p in profiles:
+        results = [next(r for r in d["profiles"] if r["profile"] == p) for d in students]
+        columns[f"{p}_composite"] = [r["composite_mean"] for r in results]
+        columns[f"{p}_composite_sd"] = [r["composite_sd"] for r in results]
+        columns[f"{p}_p_above_cut"] = [r["p_above_cut"] for r in results]
+        columns[f"{p}_tier"] = [r["tier"] for r in results]
+    columns["best_profile"] = [d["ranking"][0] if d["ranking"] else None for d in students]
+    columns["caution"] = [d["caution"] for d in students]
+    # Same keys as the CLI's quality_flags column ("quality.<flag>").
+    columns["quality_flags"] = [
+        ";".join(f"quality.{flag['flag']}" for flag in d["quality"]) for d in students
+    ]
+    frame = pd.DataFrame(columns, index=index)
+    if return_details:
+        return frame, batch
+    return frame
