@@ -1,12 +1,23 @@
 #!/usr/bin/env bash
 # Builds the WASM package: wasm/pkg/web (ES module for browsers and bundlers) and
 # wasm/pkg/node (CommonJS for Node), each with TypeScript declarations.
-# Needs: rustup target wasm32-unknown-unknown, wasm-bindgen CLI 0.2.130 (see .ci/run).
+# Needs: rustup target wasm32-unknown-unknown, wasm-bindgen CLI 0.2.130 (see .ci/run), and
+# for the size optimization `npm ci --prefix wasm` (binaryen's wasm-opt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build -p bagdar-wasm --target wasm32-unknown-unknown --release
-wasm=target/wasm32-unknown-unknown/release/bagdar_wasm.wasm
+cargo build -p bagdar-wasm --target wasm32-unknown-unknown --profile wasm-release
+wasm=target/wasm32-unknown-unknown/wasm-release/bagdar_wasm.wasm
 wasm-bindgen --target web --out-dir wasm/pkg/web "$wasm"
 wasm-bindgen --target nodejs --out-dir wasm/pkg/node "$wasm"
+# wasm-opt from the npm package binaryen (wasm/package.json; `npm ci --prefix wasm`).
+opt=wasm/node_modules/.bin/wasm-opt
+if [ -x "$opt" ]; then
+  for f in wasm/pkg/web/bagdar_wasm_bg.wasm wasm/pkg/node/bagdar_wasm_bg.wasm; do
+    "$opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+      --enable-mutable-globals "$f" -o "$f.opt" && mv "$f.opt" "$f"
+  done
+else
+  echo "wasm-opt not installed (npm ci --prefix wasm): package left unoptimized"
+fi
 ls -l wasm/pkg/web/*.wasm
 printf 'gzipped .wasm: %s bytes\n' "$(gzip -9 -c wasm/pkg/web/bagdar_wasm_bg.wasm | wc -c)"

@@ -168,6 +168,19 @@ impl Instrument {
         Ok(serde_json::to_string(&batch).expect("decisions serialize"))
     }
 
+    /// Renders explanation keys (JSON array, as in a decision's `explanations`) in a
+    /// language for `student` or `counselor`.
+    fn explain(&self, keys_json: &str, language: &str, audience: &str) -> PyResult<Vec<String>> {
+        let keys: Vec<bagdar::decide::ExplanationKey> =
+            serde_json::from_str(keys_json).map_err(|e| json_error("explanation keys", e))?;
+        let audience: bagdar::decide::Audience =
+            serde_json::from_value(serde_json::Value::String(audience.to_string()))
+                .map_err(|e| json_error("audience", e))?;
+        bagdar::decide::Explanations::bundled()
+            .and_then(|t| t.render_all(&keys, language, audience, &self.inner))
+            .map_err(to_py)
+    }
+
     fn __repr__(&self) -> String {
         let d = self.inner.definition();
         format!(

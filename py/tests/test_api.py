@@ -192,3 +192,18 @@ def test_decide_gives_tiers_consistent_with_probabilities(demo_path) -> None:
     assert "designer_tier" in flagged.columns
     with pytest.raises(bagdar.SettingsError, match="astronaut"):
         bagdar.decide(df, ins, profile="astronaut")
+
+
+def test_explanations_render_in_three_languages(demo_path) -> None:
+    ins = bagdar.Instrument.load(demo_path)
+    df = pd.read_csv(ROOT / "data" / "demo" / "responses.csv", nrows=1, index_col="student_id")
+    _, batch = bagdar.decide(df, ins, return_details=True)
+    keys = batch["students"][0]["explanations"]
+    texts = {lang: bagdar.explain(keys, ins, lang) for lang in ("kk", "ru", "en")}
+    assert all(len(t) == len(keys) > 0 for t in texts.values())
+    assert texts["kk"] != texts["en"] and "{" not in "".join(texts["ru"])
+    assert any(ch in "".join(texts["kk"]) for ch in "әғқңөұүі")
+    counselor = bagdar.explain(keys, ins, "en", "counselor")
+    assert len(counselor) == len(keys)
+    with pytest.raises(bagdar.SettingsError):
+        bagdar.explain(keys, ins, "de")

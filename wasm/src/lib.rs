@@ -162,4 +162,48 @@ impl Instrument {
             scores: scores.iter().map(|s| columns(s)).collect(),
         })
     }
+
+    /// The decision step for raw answers (row-major persons × items, NaN = blank):
+    /// `{students: [...], classification: [...]}` with scale scores, every profile's
+    /// composite, P(above cut), tier and rank, quality flags and explanation keys.
+    pub fn decide(
+        &self,
+        raw: &[f64],
+        persons: usize,
+        settings_json: Option<String>,
+        norms_json: Option<String>,
+    ) -> Result<JsValue, JsValue> {
+        let settings: bagdar::decide::DecisionSettings = match settings_json {
+            None => Default::default(),
+            Some(text) => serde_json::from_str(&text).map_err(|e| json_error("settings", e))?,
+        };
+        let norms = norms_json
+            .as_deref()
+            .map(bagdar::decide::Norms::from_json)
+            .transpose()
+            .map_err(to_js)?;
+        let coded = self.inner.code_matrix(persons, raw).map_err(to_js)?;
+        let batch = bagdar::decide::Decider::new(&self.inner, settings, norms)
+            .and_then(|d| d.decide_batch(&coded, None, None))
+            .map_err(to_js)?;
+        to_value(&batch)
+    }
+
+    /// Renders explanation keys (a JSON array, as in a decision's `explanations`) in a
+    /// language (`kk`, `ru`, `en`) for `student` or `counselor`.
+    pub fn explain(
+        &self,
+        keys_json: &str,
+        language: &str,
+        audience: &str,
+    ) -> Result<Vec<String>, JsValue> {
+        let keys: Vec<bagdar::decide::ExplanationKey> =
+            serde_json::from_str(keys_json).map_err(|e| json_error("explanation keys", e))?;
+        let audience: bagdar::decide::Audience =
+            serde_json::from_value(serde_json::Value::String(audience.to_string()))
+                .map_err(|e| json_error("audience", e))?;
+        bagdar::decide::Explanations::bundled()
+            .and_then(|t| t.render_all(&keys, language, audience, &self.inner))
+            .map_err(to_js)
+    }
 }

@@ -98,3 +98,28 @@ test("errors are JS Errors with a class name, a stable code and the core message
   raw[0] = 9;
   assert.throws(() => ins.score(raw, 1), (e) => e.code === "invalid_answer" && /RE01: answer 9/.test(e.message));
 });
+
+test("decisions and trilingual explanations", () => {
+  const ins = new bagdar.Instrument(fs.readFileSync(path.join(root, "data/instruments/kasip-demo.json"), "utf8"));
+  const n = ins.itemIds.length;
+  const raw = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    raw[i] = 1; // a straight-liner
+    raw[n + i] = i % 3 === 0 ? NaN : 3;
+  }
+  const batch = ins.decide(raw, 2);
+  assert.equal(batch.students.length, 2);
+  const teacher = batch.students[0].profiles.find((p) => p.profile === "teacher");
+  assert.ok(teacher.p_above_cut >= 0 && teacher.p_above_cut <= 1);
+  const tier = teacher.p_above_cut >= 0.8 ? "recommended" : teacher.p_above_cut <= 0.2 ? "not_indicated" : "borderline";
+  assert.equal(teacher.tier, tier);
+  assert.equal(batch.students[0].caution, true);
+  assert.ok(batch.students[0].quality.some((f) => f.flag === "long_string"));
+  const keys = JSON.stringify(batch.students[1].explanations);
+  const kk = ins.explain(keys, "kk", "student");
+  const en = ins.explain(keys, "en", "counselor");
+  assert.equal(kk.length, batch.students[1].explanations.length);
+  assert.equal(en.length, kk.length);
+  assert.ok(!kk.join(" ").includes("{"));
+  assert.throws(() => ins.explain(keys, "de", "student"), (e) => e.name === "SettingsError");
+});

@@ -42,6 +42,7 @@ __all__ = [
     "__version__",
     "decide",
     "eapsum_table",
+    "explain",
     "fit",
     "plausible_values",
     "score",
@@ -403,3 +404,15 @@ def decide(
     if return_details:
         return frame, batch
     return frame
+
+
+def explain(
+    explanations: Sequence[Mapping[str, Any]],
+    instrument: Instrument,
+    language: str = "kk",
+    audience: str = "student",
+) -> list[str]:
+    """Render a decision's explanation keys (``batch["students"][i]["explanations"]``
+    from :func:`decide` with ``return_details=True``) in ``language`` ("kk", "ru", "en")
+    for the ``"student"`` or the ``"counselor"``."""
+    return instrument._inner.explain(json.dumps(list(explanations)), language, audience)
