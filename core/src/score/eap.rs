@@ -65,6 +65,9 @@ impl LogTable {
     }
 }
 
+/// Log posterior weights this far below the mode are treated as 0.
+const NEGLIGIBLE_LOG_WEIGHT: f64 = -50.0;
+
 /// Writes normalized posterior weights into `out`; returns the number answered.
 pub(crate) fn posterior_row(
     table: &LogTable,
@@ -77,7 +80,14 @@ pub(crate) fn posterior_row(
     let max = out.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let mut total = 0.0;
     for v in out.iter_mut() {
-        *v = (*v - max).exp();
+        // A node more than 50 log-units below the mode weighs < 2e-22 of it: far below
+        // half an ulp of the total, so leaving out its exp() changes no result.
+        let d = *v - max;
+        *v = if d > NEGLIGIBLE_LOG_WEIGHT {
+            d.exp()
+        } else {
+            0.0
+        };
         total += *v;
     }
     for v in out.iter_mut() {

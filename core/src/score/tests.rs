@@ -458,3 +458,33 @@ fn grid_started_estimates_equal_the_full_interval_search() {
     }
     assert!(compared > 1000);
 }
+
+#[test]
+fn skipping_negligible_nodes_changes_no_bit() {
+    // 100-item 2PL tests concentrate the posterior, so most nodes are skipped; compare
+    // with the plain computation (every exp evaluated) bit for bit.
+    let models: Vec<ItemModel> = (0..100)
+        .map(|i| ItemModel::TwoPl {
+            slope: 0.6 + 0.02 * i as f64,
+            intercept: -2.0 + 0.04 * i as f64,
+        })
+        .collect();
+    let items = compiled(&models);
+    let scorer = Scorer::from_models(&models, &ScoringSettings::default()).unwrap();
+    let thetas: Vec<f64> = (0..300).map(|p| -3.0 + 0.02 * p as f64).collect();
+    let data = crate::simulate::responses(&items, &thetas, 4);
+    let quad = scorer.quadrature();
+    let table = LogTable::new(&items, quad.nodes());
+    for p in 0..data.persons() {
+        let mut acc = quad.log_weights().to_vec();
+        table.accumulate(data.row(p), &mut acc);
+        let max = acc.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let weights: Vec<f64> = acc.iter().map(|v| (v - max).exp()).collect();
+        let total: f64 = weights.iter().sum();
+        let normalized: Vec<f64> = weights.iter().map(|w| w / total).collect();
+        let (mean, sd) = eap::mean_sd(quad.nodes(), &normalized);
+        let got = scorer.score_row(data.row(p));
+        assert_eq!(got.theta.to_bits(), mean.to_bits(), "person {p}");
+        assert_eq!(got.se.to_bits(), sd.to_bits(), "person {p}");
+    }
+}
