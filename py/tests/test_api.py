@@ -38,6 +38,7 @@ def test_battery_scores_a_dataframe_by_item_id(demo_path) -> None:
     out = bagdar.score(shuffled, ins)
     assert list(out.index[:2]) == ["S0000001", "S0000002"]
     assert out.shape[1] == 3 * 12
+    assert out.attrs["instrument_checksum"] == ins.checksum
     # Same first student as the CLI writes (data/demo, EAP, printed with 6 decimals).
     assert abs(out.loc["S0000001", "realistic_theta"] - 0.217563) < 5e-7
     assert (out.filter(like="_status") == "ok").all().all()

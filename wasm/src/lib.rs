@@ -138,7 +138,8 @@ impl Instrument {
     }
 
     /// Scores raw answers (row-major persons × items in item order, NaN = blank) on
-    /// every scale: `{scales: [id...], scores: [{theta, se, status} per scale]}`.
+    /// every scale: `{scales: [id...], scores: [{theta, se, status} per scale],
+    /// instrumentChecksum}`.
     pub fn score(
         &self,
         raw: &[f64],
@@ -153,18 +154,21 @@ impl Instrument {
             .and_then(|b| b.score(&coded))
             .map_err(to_js)?;
         #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
         struct Battery {
             scales: Vec<String>,
             scores: Vec<Columns>,
+            instrument_checksum: String,
         }
         to_value(&Battery {
             scales: self.scale_ids(),
             scores: scores.iter().map(|s| columns(s)).collect(),
+            instrument_checksum: self.checksum(),
         })
     }
 
     /// The decision step for raw answers (row-major persons × items, NaN = blank):
-    /// `{students: [...], classification: [...]}` with scale scores, every profile's
+    /// `{students: [...], classification: [...], instrumentChecksum}` with scale scores, every profile's
     /// composite, P(above cut), tier and rank, quality flags and explanation keys.
     pub fn decide(
         &self,
@@ -186,7 +190,17 @@ impl Instrument {
         let batch = bagdar::decide::Decider::new(&self.inner, settings, norms)
             .and_then(|d| d.decide_batch(&coded, None, None))
             .map_err(to_js)?;
-        to_value(&batch)
+        #[derive(Serialize)]
+        struct WithChecksum<'a> {
+            #[serde(flatten)]
+            batch: &'a bagdar::decide::BatchDecision,
+            #[serde(rename = "instrumentChecksum")]
+            instrument_checksum: &'a str,
+        }
+        to_value(&WithChecksum {
+            batch: &batch,
+            instrument_checksum: self.inner.checksum(),
+        })
     }
 
     /// Renders explanation keys (a JSON array, as in a decision's `explanations`) in a

@@ -81,6 +81,7 @@ test("the demo battery scores every scale", () => {
   for (let i = 0; i < n; i++) raw[i] = 1; // first person answers option 1 everywhere
   const out = ins.score(raw, 2);
   assert.equal(out.scales.length, 12);
+  assert.equal(out.instrumentChecksum, ins.checksum);
   assert.equal(out.scores[0].status[0], "ok");
   assert.equal(out.scores[0].status[1], "no_responses"); // EAP: the prior, with its status
 });
@@ -109,6 +110,7 @@ test("decisions and trilingual explanations", () => {
   }
   const batch = ins.decide(raw, 2);
   assert.equal(batch.students.length, 2);
+  assert.equal(batch.instrumentChecksum, ins.checksum);
   const teacher = batch.students[0].profiles.find((p) => p.profile === "teacher");
   assert.ok(teacher.p_above_cut >= 0 && teacher.p_above_cut <= 1);
   const tier = teacher.p_above_cut >= 0.8 ? "recommended" : teacher.p_above_cut <= 0.2 ? "not_indicated" : "borderline";

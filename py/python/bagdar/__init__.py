@@ -207,7 +207,10 @@ def score(
             columns[f"{scale}_theta"] = theta[:, s]
             columns[f"{scale}_se"] = se[:, s]
             columns[f"{scale}_status"] = [row[s] for row in status]
-        return pd.DataFrame(columns, index=index)
+        frame = pd.DataFrame(columns, index=index)
+        frame.attrs["instrument_checksum"] = items.checksum
+        frame.attrs["method"] = method
+        return frame
     array, index = _matrix(data)
     theta, se, status = _bagdar.score_items(
         _models_json(items), np.ascontiguousarray(array), settings_json
@@ -401,6 +404,8 @@ def decide(
         ";".join(f"quality.{flag['flag']}" for flag in d["quality"]) for d in students
     ]
     frame = pd.DataFrame(columns, index=index)
+    frame.attrs["instrument_checksum"] = instrument.checksum
+    frame.attrs["method"] = method
     if return_details:
         return frame, batch
     return frame
