@@ -173,9 +173,7 @@ impl Instrument {
     fn explain(&self, keys_json: &str, language: &str, audience: &str) -> PyResult<Vec<String>> {
         let keys: Vec<bagdar::decide::ExplanationKey> =
             serde_json::from_str(keys_json).map_err(|e| json_error("explanation keys", e))?;
-        let audience: bagdar::decide::Audience =
-            serde_json::from_value(serde_json::Value::String(audience.to_string()))
-                .map_err(|e| json_error("audience", e))?;
+        let audience: bagdar::decide::Audience = audience.parse().map_err(to_py)?;
         bagdar::decide::Explanations::bundled()
             .and_then(|t| t.render_all(&keys, language, audience, &self.inner))
             .map_err(to_py)

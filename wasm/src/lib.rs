@@ -213,9 +213,7 @@ impl Instrument {
     ) -> Result<Vec<String>, JsValue> {
         let keys: Vec<bagdar::decide::ExplanationKey> =
             serde_json::from_str(keys_json).map_err(|e| json_error("explanation keys", e))?;
-        let audience: bagdar::decide::Audience =
-            serde_json::from_value(serde_json::Value::String(audience.to_string()))
-                .map_err(|e| json_error("audience", e))?;
+        let audience: bagdar::decide::Audience = audience.parse().map_err(to_js)?;
         bagdar::decide::Explanations::bundled()
             .and_then(|t| t.render_all(&keys, language, audience, &self.inner))
             .map_err(to_js)

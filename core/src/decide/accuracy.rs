@@ -406,24 +406,11 @@ pub fn choose_cut(
 /// # Ok::<(), bagdar::Error>(())
 /// ```
 pub fn sum_score_distribution(items: &[crate::model::ResponseFunction], theta: f64) -> Vec<f64> {
-    use crate::model::{MAX_CATEGORIES, ResponseCurve};
+    use crate::model::ResponseCurve;
     let max: usize = items.iter().map(|f| f.categories() - 1).sum();
     let mut column = vec![0.0; max + 1];
-    column[0] = 1.0;
-    let mut reached = 0;
-    let mut p = [0.0; MAX_CATEGORIES];
-    for f in items {
-        let k = f.categories();
-        f.probabilities(theta, &mut p);
-        for s in (0..=reached).rev() {
-            let here = column[s];
-            column[s] = 0.0;
-            for (c, pc) in p.iter().enumerate().take(k) {
-                column[s + c] += here * pc;
-            }
-        }
-        reached += k - 1;
-    }
+    let scale = crate::score::sum_score_likelihoods(items, theta, &mut column).exp();
+    column.iter_mut().for_each(|v| *v *= scale);
     column
 }
 

@@ -85,6 +85,21 @@ pub enum Audience {
     Counselor,
 }
 
+impl std::str::FromStr for Audience {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "student" => Ok(Audience::Student),
+            "counselor" => Ok(Audience::Counselor),
+            _ => Err(Error::UnknownId {
+                kind: "audience",
+                id: s.to_string(),
+                context: " (expected student or counselor)".into(),
+            }),
+        }
+    }
+}
+
 /// Texts of one key: for the student, and optionally a fuller one for the counselor;
 /// each maps a language code to a text with `{placeholder}`s.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

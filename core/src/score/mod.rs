@@ -13,7 +13,7 @@ mod sum_score;
 
 pub use eap::LogTable;
 pub use plausible::PlausibleMethod;
-pub use sum_score::SumScoreTable;
+pub use sum_score::{SumScoreTable, sum_score_likelihoods};
 
 use crate::error::{Error, Result};
 use crate::model::{ItemModel, ResponseCurve, ResponseFunction};

@@ -56,29 +56,9 @@ impl SumScoreTable {
         // likelihood[s * Q + q], with a log scale factor per node.
         let mut likelihood = vec![0.0; (max_sum + 1) * q_count];
         let mut log_scale = vec![0.0; q_count];
-        let mut p = [0.0; MAX_CATEGORIES];
         let mut column = vec![0.0; max_sum + 1];
         for (q, &theta) in nodes.iter().enumerate() {
-            column.iter_mut().for_each(|v| *v = 0.0);
-            column[0] = 1.0;
-            let mut reached = 0;
-            for f in items {
-                let k = f.categories();
-                f.probabilities(theta, &mut p);
-                for s in (0..=reached).rev() {
-                    let here = column[s];
-                    column[s] = 0.0;
-                    for (c, pc) in p.iter().enumerate().take(k) {
-                        column[s + c] += here * pc;
-                    }
-                }
-                reached += k - 1;
-                let m = column[..=reached].iter().copied().fold(0.0, f64::max);
-                if m > 0.0 {
-                    column[..=reached].iter_mut().for_each(|v| *v /= m);
-                    log_scale[q] += m.ln();
-                }
-            }
+            log_scale[q] = sum_score_likelihoods(items, theta, &mut column);
             for s in 0..=max_sum {
                 likelihood[s * q_count + q] = column[s];
             }
@@ -124,6 +104,35 @@ impl SumScoreTable {
             status: Status::Ok,
         })
     }
+}
+
+/// The Lord–Wingersky recursion at one θ: fills `column` (length ≥ the highest sum + 1)
+/// with P(summed score = s | θ) divided by e^scale and returns that log scale (the
+/// column is rescaled after every item so long tests do not underflow).
+pub fn sum_score_likelihoods(items: &[ResponseFunction], theta: f64, column: &mut [f64]) -> f64 {
+    let mut p = [0.0; MAX_CATEGORIES];
+    column.iter_mut().for_each(|v| *v = 0.0);
+    column[0] = 1.0;
+    let mut reached = 0;
+    let mut log_scale = 0.0;
+    for f in items {
+        let k = f.categories();
+        f.probabilities(theta, &mut p);
+        for s in (0..=reached).rev() {
+            let here = column[s];
+            column[s] = 0.0;
+            for (c, pc) in p.iter().enumerate().take(k) {
+                column[s + c] += here * pc;
+            }
+        }
+        reached += k - 1;
+        let m = column[..=reached].iter().copied().fold(0.0, f64::max);
+        if m > 0.0 {
+            column[..=reached].iter_mut().for_each(|v| *v /= m);
+            log_scale += m.ln();
+        }
+    }
+    log_scale
 }
 
 /// Scores each row by its sum, with one table per pattern of answered items.
