@@ -5,6 +5,7 @@
 //! written). Rows that cannot be scored are not fatal: they go to the rejects file.
 
 mod calibrate;
+mod cut;
 mod output;
 mod score;
 mod table;
@@ -43,6 +44,11 @@ enum Command {
     ///
     /// Example: bagdar calibrate data/demo/responses.csv --instrument data/instruments/kasip-demo.json --output calibrated.json --guessing-prior 5,17
     Calibrate(calibrate::CalibrateArgs),
+    /// Choose the cut on a profile's composite for a target share or accuracy, using a
+    /// response file as the norm sample; prints the cut with its expected accuracy.
+    ///
+    /// Example: bagdar choose-cut data/demo/responses.csv --instrument data/instruments/kasip-demo.json --profile teacher --share-above 0.15
+    ChooseCut(cut::CutArgs),
     /// Score a response file: every scale of the instrument, one row per student.
     ///
     /// Example: bagdar score data/demo/responses.csv --instrument data/instruments/kasip-demo.json --output scores.csv --rejects rejects.csv
@@ -106,6 +112,7 @@ fn run(cli: Cli) -> std::result::Result<(), Failure> {
         Command::Simulate(args) => score::simulate(args),
         Command::Score(args) => score::score(args),
         Command::Calibrate(args) => calibrate::calibrate(args),
+        Command::ChooseCut(args) => cut::choose(args),
     }
 }
 

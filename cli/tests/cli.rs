@@ -386,3 +386,50 @@ fn calibrate_recovers_the_generating_parameters() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("alpha,beta"));
 }
+
+#[test]
+fn choose_cut_meets_its_target() {
+    let out = bagdar(&[
+        "choose-cut",
+        s(&root().join("data/demo/responses.csv")),
+        "--instrument",
+        s(&instrument()),
+        "--profile",
+        "teacher",
+        "--share-above",
+        "0.2",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["norm_sample"], 10000);
+    let choice = &report["choice"];
+    assert!(
+        (choice["share_above"].as_f64().unwrap() - 0.2).abs() < 0.01,
+        "{choice}"
+    );
+    let accuracy = choice["expected_accuracy"].as_f64().unwrap();
+    assert!(accuracy > 0.8 && accuracy <= 1.0);
+    // A higher share above means a lower cut.
+    let out = bagdar(&[
+        "choose-cut",
+        s(&root().join("data/demo/responses.csv")),
+        "--instrument",
+        s(&instrument()),
+        "--share-above",
+        "0.4",
+    ]);
+    let lower: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(lower["choice"]["cut"].as_f64().unwrap() < choice["cut"].as_f64().unwrap());
+    let none = bagdar(&[
+        "choose-cut",
+        s(&root().join("data/demo/responses.csv")),
+        "--instrument",
+        s(&instrument()),
+    ]);
+    assert_eq!(none.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("give one target"));
+}

@@ -1,0 +1,90 @@
+//! `bagdar choose-cut`: the cut on a profile's composite for a target selection rate or
+//! accuracy, from a norm sample of responses.
+
+use crate::table::{self, Table, TableArgs};
+use crate::{Failure, load_instrument};
+use anyhow::{Context, anyhow};
+use bagdar::decide::{CutTarget, Decider, DecisionSettings, choose_cut};
+use bagdar::response::ResponseMatrix;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct CutArgs {
+    #[command(flatten)]
+    table: TableArgs,
+    /// Instrument JSON file.
+    #[arg(long)]
+    instrument: PathBuf,
+    /// Profile id.
+    #[arg(long, default_value = "teacher")]
+    profile: String,
+    /// Target share of students whose composite lies above the cut (0–1).
+    #[arg(long, group = "target")]
+    share_above: Option<f64>,
+    /// Target share of students recommended (P(above cut) ≥ the recommended threshold).
+    #[arg(long, group = "target")]
+    share_recommended: Option<f64>,
+    /// Target expected classification accuracy (0–1): the lowest such cut at or above the median.
+    #[arg(long, group = "target")]
+    accuracy: Option<f64>,
+}
+
+pub fn choose(args: CutArgs) -> Result<(), Failure> {
+    let target = match (args.share_above, args.share_recommended, args.accuracy) {
+        (Some(v), None, None) => CutTarget::ShareAbove(v),
+        (None, Some(v), None) => CutTarget::ShareRecommended(v),
+        (None, None, Some(v)) => CutTarget::Accuracy(v),
+        _ => {
+            return Err(anyhow!(
+                "give one target: --share-above, --share-recommended or --accuracy"
+            )
+            .into());
+        }
+    };
+    let instrument = load_instrument(&args.instrument)?;
+    let decider = Decider::new(&instrument, DecisionSettings::default(), None)
+        .context("decision settings")?;
+    let tiers = decider.tiers(&args.profile).ok_or_else(|| {
+        anyhow!(
+            "--profile {:?}: the instrument has no such profile",
+            args.profile
+        )
+    })?;
+    let Table { records, mut rows } = table::open(&args.table, &instrument)?;
+    let (mut data, mut used, mut rejected) = (Vec::new(), 0usize, 0usize);
+    for (index, record) in records.enumerate() {
+        let fields: Vec<String> = match record {
+            Ok(r) => r.iter().map(str::to_string).collect(),
+            Err(_) => {
+                rejected += 1;
+                continue;
+            }
+        };
+        match rows.read(index as u64 + 1, &fields) {
+            Ok(r) => {
+                data.extend(r.responses);
+                used += 1;
+            }
+            Err(_) => rejected += 1,
+        }
+    }
+    let matrix =
+        ResponseMatrix::new(used, instrument.items().len(), data).map_err(anyhow::Error::from)?;
+    let composites = decider
+        .composites(&matrix, &args.profile)
+        .context("composites")?;
+    let choice = choose_cut(&composites, target, tiers).context("cut chooser")?;
+    let report = serde_json::json!({
+        "profile": args.profile,
+        "target": target,
+        "norm_sample": used,
+        "rejected_rows": rejected,
+        "instrument_checksum": instrument.checksum(),
+        "choice": choice,
+    });
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).map_err(anyhow::Error::from)?
+    );
+    Ok(())
+}
