@@ -2,12 +2,11 @@
 //! response file, and write the calibrated instrument.
 
 use crate::output::AtomicFile;
-use crate::table::{self, Table, TableArgs};
+use crate::table::{self, TableArgs};
 use crate::{Failure, load_instrument};
 use anyhow::{Context, anyhow};
 use bagdar::calibrate::{BetaPrior, CalibrationSettings, calibrate_battery};
 use bagdar::instrument::Instrument;
-use bagdar::response::ResponseMatrix;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -53,27 +52,9 @@ pub fn calibrate(args: CalibrateArgs) -> Result<(), Failure> {
         };
         settings.priors.guessing = Some(BetaPrior { alpha, beta });
     }
-    let Table { records, mut rows } = table::open(&args.table, &instrument)?;
-    let (mut data, mut used, mut rejected) = (Vec::new(), 0usize, Vec::new());
-    for (index, record) in records.enumerate() {
-        let row_number = index as u64 + 1;
-        let fields: Vec<String> = match record {
-            Ok(r) => r.iter().map(str::to_string).collect(),
-            Err(e) => {
-                rejected.push(format!("row {row_number}: unreadable ({e})"));
-                continue;
-            }
-        };
-        match rows.read(row_number, &fields) {
-            Ok(r) => {
-                data.extend(r.responses);
-                used += 1;
-            }
-            Err(reject) => rejected.push(format!("row {}: {}", reject.row, reject.reason)),
-        }
-    }
-    let matrix =
-        ResponseMatrix::new(used, instrument.items().len(), data).map_err(anyhow::Error::from)?;
+    let table = table::open(&args.table, &instrument)?;
+    let (matrix, rejected) = table::read_all(table, instrument.items().len())?;
+    let used = matrix.persons();
     let (definition, fits) =
         calibrate_battery(&instrument, &matrix, &settings).context("calibration")?;
     let calibrated = Instrument::new(definition.clone()).context("calibrated instrument")?;

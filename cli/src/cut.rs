@@ -1,11 +1,10 @@
 //! `bagdar choose-cut`: the cut on a profile's composite for a target selection rate or
 //! accuracy, from a norm sample of responses.
 
-use crate::table::{self, Table, TableArgs};
+use crate::table::{self, TableArgs};
 use crate::{Failure, load_instrument};
 use anyhow::{Context, anyhow};
 use bagdar::decide::{CutTarget, Decider, DecisionSettings, choose_cut};
-use bagdar::response::ResponseMatrix;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -50,26 +49,8 @@ pub fn choose(args: CutArgs) -> Result<(), Failure> {
             args.profile
         )
     })?;
-    let Table { records, mut rows } = table::open(&args.table, &instrument)?;
-    let (mut data, mut used, mut rejected) = (Vec::new(), 0usize, 0usize);
-    for (index, record) in records.enumerate() {
-        let fields: Vec<String> = match record {
-            Ok(r) => r.iter().map(str::to_string).collect(),
-            Err(_) => {
-                rejected += 1;
-                continue;
-            }
-        };
-        match rows.read(index as u64 + 1, &fields) {
-            Ok(r) => {
-                data.extend(r.responses);
-                used += 1;
-            }
-            Err(_) => rejected += 1,
-        }
-    }
-    let matrix =
-        ResponseMatrix::new(used, instrument.items().len(), data).map_err(anyhow::Error::from)?;
+    let table = table::open(&args.table, &instrument)?;
+    let (matrix, rejected) = table::read_all(table, instrument.items().len())?;
     let composites = decider
         .composites(&matrix, &args.profile)
         .context("composites")?;
@@ -77,8 +58,8 @@ pub fn choose(args: CutArgs) -> Result<(), Failure> {
     let report = serde_json::json!({
         "profile": args.profile,
         "target": target,
-        "norm_sample": used,
-        "rejected_rows": rejected,
+        "norm_sample": matrix.persons(),
+        "rejected_rows": rejected.len(),
         "instrument_checksum": instrument.checksum(),
         "choice": choice,
     });

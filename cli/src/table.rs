@@ -4,6 +4,7 @@
 use anyhow::{Context, anyhow};
 use bagdar::batch::{ColumnNames, RowReader, TableLayout};
 use bagdar::instrument::Instrument;
+use bagdar::response::ResponseMatrix;
 use std::fs::File;
 use std::io::BufReader;
 use std::path::PathBuf;
@@ -69,4 +70,29 @@ pub fn open<'a>(args: &TableArgs, instrument: &'a Instrument) -> anyhow::Result<
         records,
         rows: RowReader::new(instrument, layout, args.min_answered),
     })
+}
+
+/// Every accepted row as one matrix (for whole-sample work such as calibration), and a
+/// line per rejected row ("row N: reason").
+pub fn read_all(table: Table<'_>, items: usize) -> anyhow::Result<(ResponseMatrix, Vec<String>)> {
+    let Table { records, mut rows } = table;
+    let (mut data, mut used, mut rejected) = (Vec::new(), 0usize, Vec::new());
+    for (index, record) in records.enumerate() {
+        let row_number = index as u64 + 1;
+        let fields: Vec<String> = match record {
+            Ok(r) => r.iter().map(str::to_string).collect(),
+            Err(e) => {
+                rejected.push(format!("row {row_number}: unreadable ({e})"));
+                continue;
+            }
+        };
+        match rows.read(row_number, &fields) {
+            Ok(r) => {
+                data.extend(r.responses);
+                used += 1;
+            }
+            Err(reject) => rejected.push(format!("row {}: {}", reject.row, reject.reason)),
+        }
+    }
+    Ok((ResponseMatrix::new(used, items, data)?, rejected))
 }
