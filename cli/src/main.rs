@@ -74,9 +74,9 @@ impl From<anyhow::Error> for Failure {
 }
 
 pub(crate) fn load_instrument(path: &Path) -> Result<Instrument> {
-    let text = std::fs::read_to_string(path)
+    let bytes = std::fs::read(path)
         .with_context(|| format!("cannot read instrument {}", path.display()))?;
-    Instrument::from_json(&text).with_context(|| format!("instrument {}", path.display()))
+    Instrument::from_bytes(&bytes).with_context(|| format!("instrument {}", path.display()))
 }
 
 fn run(cli: Cli) -> std::result::Result<(), Failure> {

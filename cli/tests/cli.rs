@@ -433,3 +433,60 @@ fn choose_cut_meets_its_target() {
     assert_eq!(none.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&none.stderr).contains("give one target"));
 }
+
+#[test]
+fn bad_response_files_are_rejected_row_by_row_or_refused() {
+    let bad = root().join("tests/bad");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(bad.join("manifest.json")).unwrap()).unwrap();
+    let dir = tmp("bad-responses");
+    for case in manifest["responses"].as_array().unwrap() {
+        let file = case["file"].as_str().unwrap();
+        let scores = dir.join("scores.csv");
+        let rejects = dir.join("rejects.csv");
+        let _ = std::fs::remove_file(&scores);
+        let out = bagdar(&[
+            "score",
+            s(&bad.join(file)),
+            "--instrument",
+            s(&bad.join("instrument-small.json")),
+            "--output",
+            s(&scores),
+            "--rejects",
+            s(&rejects),
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(case["exit"].as_i64().unwrap() as i32),
+            "{file}: {stderr}"
+        );
+        if let Some(text) = case["stderr"].as_str() {
+            assert!(stderr.contains(text), "{file}: {stderr}");
+            assert!(!scores.exists(), "{file}: a failed run left an output");
+        }
+        if let Some(scored) = case["scored"].as_u64() {
+            let rows = std::fs::read_to_string(&scores).unwrap().lines().count() as u64 - 1;
+            assert_eq!(rows, scored, "{file}");
+            let expected: Vec<(u64, String)> = case["rejects"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| (r[0].as_u64().unwrap(), r[1].as_str().unwrap().to_string()))
+                .collect();
+            let mut reader = csv::Reader::from_path(&rejects).unwrap();
+            let found: Vec<(u64, String)> = reader
+                .records()
+                .map(|r| {
+                    let r = r.unwrap();
+                    (r[0].parse().unwrap(), r[2].to_string())
+                })
+                .collect();
+            assert_eq!(found, expected, "{file}");
+            assert!(
+                stderr.contains(&format!("scored {scored} + rejected {}", expected.len())),
+                "{file}: {stderr}"
+            );
+        }
+    }
+}

@@ -63,6 +63,17 @@ impl TableLayout {
             .iter()
             .map(|h| h.as_ref().trim_start_matches('\u{feff}').trim())
             .collect();
+        if let [only] = header.as_slice()
+            && let Some(separator) = [';', '\t', '|'].into_iter().find(|c| only.contains(*c))
+        {
+            return Err(Error::setting(
+                "header",
+                format!(
+                    "only one column found, and it contains {separator:?}: the file looks \
+                     {separator:?}-separated; give that delimiter (CLI: --delimiter)"
+                ),
+            ));
+        }
         let mut seen = HashSet::new();
         for h in &header {
             if !h.is_empty() && !seen.insert(*h) {

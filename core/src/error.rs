@@ -212,7 +212,95 @@ pub enum Error {
     },
 }
 
+/// What kind of problem an error is; each surface maps it to its own error class
+/// (Python: `InstrumentError`, `ResponseDataError`, `SettingsError`, `ConvergenceError`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCategory {
+    /// The instrument or item parameters break a rule.
+    Instrument,
+    /// Response data do not fit the items.
+    ResponseData,
+    /// Settings (including an unknown id asked for by the caller).
+    Settings,
+    /// An estimation failed numerically or did not converge.
+    Convergence,
+}
+
+impl ErrorCategory {
+    /// The class name the surfaces use: `InstrumentError`, `ResponseDataError`,
+    /// `SettingsError` or `ConvergenceError`.
+    pub fn class_name(self) -> &'static str {
+        match self {
+            ErrorCategory::Instrument => "InstrumentError",
+            ErrorCategory::ResponseData => "ResponseDataError",
+            ErrorCategory::Settings => "SettingsError",
+            ErrorCategory::Convergence => "ConvergenceError",
+        }
+    }
+}
+
 impl Error {
+    /// A stable snake_case code for the variant (the WASM `Error.code`, the bad-input
+    /// corpus's expected errors).
+    ///
+    /// ```
+    /// let e = bagdar::instrument::Instrument::from_json("").unwrap_err();
+    /// assert_eq!(e.code(), "instrument_syntax");
+    /// assert_eq!(e.category().class_name(), "InstrumentError");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidParameter { .. } => "invalid_parameter",
+            Error::WrongCount { .. } => "wrong_count",
+            Error::ResponseOutOfRange { .. } => "response_out_of_range",
+            Error::InvalidAnswer { .. } => "invalid_answer",
+            Error::WrongItemCount { .. } => "wrong_item_count",
+            Error::WrongDataLength { .. } => "wrong_data_length",
+            Error::InvalidSetting { .. } => "invalid_setting",
+            Error::InstrumentSyntax { .. } => "instrument_syntax",
+            Error::InvalidInstrument { .. } => "invalid_instrument",
+            Error::MissingTranslation { .. } => "missing_translation",
+            Error::DuplicateId { .. } => "duplicate_id",
+            Error::UnknownId { .. } => "unknown_id",
+            Error::NoResponses { .. } => "no_responses",
+            Error::UnobservedCategory { .. } => "unobserved_category",
+            Error::NumericalFailure { .. } => "numerical_failure",
+            Error::DegenerateSlope { .. } => "degenerate_slope",
+            Error::NotConverged { .. } => "not_converged",
+            Error::UnsupportedFormatVersion { .. } => "unsupported_format_version",
+            Error::MissingNorms { .. } => "missing_norms",
+            Error::InvalidDecisionData { .. } => "invalid_decision_data",
+            Error::InvalidTimings { .. } => "invalid_timings",
+        }
+    }
+
+    /// The kind of problem, for the surfaces' error classes.
+    pub fn category(&self) -> ErrorCategory {
+        match self {
+            Error::InvalidParameter { .. }
+            | Error::WrongCount { .. }
+            | Error::InstrumentSyntax { .. }
+            | Error::InvalidInstrument { .. }
+            | Error::MissingTranslation { .. }
+            | Error::DuplicateId { .. }
+            | Error::UnsupportedFormatVersion { .. } => ErrorCategory::Instrument,
+            Error::ResponseOutOfRange { .. }
+            | Error::InvalidAnswer { .. }
+            | Error::WrongItemCount { .. }
+            | Error::WrongDataLength { .. }
+            | Error::NoResponses { .. }
+            | Error::UnobservedCategory { .. }
+            | Error::InvalidDecisionData { .. }
+            | Error::InvalidTimings { .. } => ErrorCategory::ResponseData,
+            Error::InvalidSetting { .. } | Error::UnknownId { .. } | Error::MissingNorms { .. } => {
+                ErrorCategory::Settings
+            }
+            Error::NumericalFailure { .. }
+            | Error::DegenerateSlope { .. }
+            | Error::NotConverged { .. } => ErrorCategory::Convergence,
+        }
+    }
+
     /// Shorthand for [`Error::InvalidSetting`].
     pub(crate) fn setting(setting: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::InvalidSetting {

@@ -22,7 +22,7 @@ pub mod error;
 pub mod instrument;
 pub mod model;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorCategory, Result};
 pub mod quadrature;
 pub mod response;
 pub mod score;

@@ -34,29 +34,21 @@ pyo3::create_exception!(
     "An estimation did not converge."
 );
 
-/// Maps a core error to its exception class, keeping the core message.
+/// Maps a core error to its exception class (by category), keeping the core message.
 pub fn to_py(error: bagdar::Error) -> PyErr {
-    use bagdar::Error as E;
+    use bagdar::ErrorCategory as C;
     let message = error.to_string();
-    match error {
-        E::InstrumentSyntax { .. }
-        | E::InvalidInstrument { .. }
-        | E::MissingTranslation { .. }
-        | E::DuplicateId { .. }
-        | E::UnsupportedFormatVersion { .. }
-        | E::InvalidParameter { .. }
-        | E::WrongCount { .. } => InstrumentError::new_err(message),
-        E::ResponseOutOfRange { .. }
-        | E::InvalidAnswer { .. }
-        | E::WrongItemCount { .. }
-        | E::WrongDataLength { .. } => ResponseDataError::new_err(message),
-        E::NoResponses { .. } | E::UnobservedCategory { .. } => ResponseDataError::new_err(message),
-        E::InvalidSetting { .. } | E::UnknownId { .. } => SettingsError::new_err(message),
-        E::NumericalFailure { .. } | E::DegenerateSlope { .. } | E::NotConverged { .. } => {
-            ConvergenceError::new_err(message)
-        }
-        _ => BagdarError::new_err(message),
-    }
+    let err = match error.category() {
+        C::Instrument => InstrumentError::new_err(message),
+        C::ResponseData => ResponseDataError::new_err(message),
+        C::Settings => SettingsError::new_err(message),
+        C::Convergence => ConvergenceError::new_err(message),
+    };
+    // The stable code, as JS errors have it (`e.code`).
+    Python::attach(|py| {
+        let _ = err.value(py).setattr("code", error.code());
+    });
+    err
 }
 
 /// Registers the exception classes on the module.

@@ -32,9 +32,11 @@ impl Instrument {
     /// Reads and validates an instrument file.
     #[staticmethod]
     fn load(path: PathBuf) -> PyResult<Self> {
-        let text = std::fs::read_to_string(&path)
+        let bytes = std::fs::read(&path)
             .map_err(|e| PyOSError::new_err(format!("cannot read {}: {e}", path.display())))?;
-        Self::from_json(&text)
+        bagdar::instrument::Instrument::from_bytes(&bytes)
+            .map(|inner| Instrument { inner })
+            .map_err(to_py)
     }
 
     /// SHA-256 of the canonical serialization.

@@ -7,34 +7,6 @@
 
 use wasm_bindgen::JsValue;
 
-fn class_and_code(error: &bagdar::Error) -> (&'static str, &'static str) {
-    use bagdar::Error as E;
-    match error {
-        E::InstrumentSyntax { .. } => ("InstrumentError", "instrument_syntax"),
-        E::InvalidInstrument { .. } => ("InstrumentError", "invalid_instrument"),
-        E::MissingTranslation { .. } => ("InstrumentError", "missing_translation"),
-        E::DuplicateId { .. } => ("InstrumentError", "duplicate_id"),
-        E::UnsupportedFormatVersion { .. } => ("InstrumentError", "unsupported_format_version"),
-        E::InvalidParameter { .. } => ("InstrumentError", "invalid_parameter"),
-        E::WrongCount { .. } => ("InstrumentError", "wrong_count"),
-        E::ResponseOutOfRange { .. } => ("ResponseDataError", "response_out_of_range"),
-        E::InvalidAnswer { .. } => ("ResponseDataError", "invalid_answer"),
-        E::WrongItemCount { .. } => ("ResponseDataError", "wrong_item_count"),
-        E::WrongDataLength { .. } => ("ResponseDataError", "wrong_data_length"),
-        E::NoResponses { .. } => ("ResponseDataError", "no_responses"),
-        E::UnobservedCategory { .. } => ("ResponseDataError", "unobserved_category"),
-        E::NumericalFailure { .. } => ("ConvergenceError", "numerical_failure"),
-        E::DegenerateSlope { .. } => ("ConvergenceError", "degenerate_slope"),
-        E::NotConverged { .. } => ("ConvergenceError", "not_converged"),
-        E::InvalidDecisionData { .. } => ("ResponseDataError", "invalid_decision_data"),
-        E::InvalidTimings { .. } => ("ResponseDataError", "invalid_timings"),
-        E::MissingNorms { .. } => ("SettingsError", "missing_norms"),
-        E::InvalidSetting { .. } => ("SettingsError", "invalid_setting"),
-        E::UnknownId { .. } => ("SettingsError", "unknown_id"),
-        _ => ("BagdarError", "other"),
-    }
-}
-
 /// A JS `Error` with `name`, `code` and the message.
 pub fn js_error(name: &str, code: &str, message: &str) -> JsValue {
     let error = js_sys::Error::new(message);
@@ -44,10 +16,13 @@ pub fn js_error(name: &str, code: &str, message: &str) -> JsValue {
     error.into()
 }
 
-/// Converts a core error.
+/// Converts a core error: class from its category, code and message from core.
 pub fn to_js(error: bagdar::Error) -> JsValue {
-    let (name, code) = class_and_code(&error);
-    js_error(name, code, &error.to_string())
+    js_error(
+        error.category().class_name(),
+        error.code(),
+        &error.to_string(),
+    )
 }
 
 /// A JSON argument that does not parse.

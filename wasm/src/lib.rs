@@ -109,6 +109,15 @@ impl Instrument {
             .map_err(to_js)
     }
 
+    /// Parses and validates an instrument from file bytes (a `Uint8Array`); they must
+    /// be UTF-8.
+    #[wasm_bindgen(js_name = fromBytes)]
+    pub fn from_bytes(bytes: &[u8]) -> Result<Instrument, JsValue> {
+        bagdar::instrument::Instrument::from_bytes(bytes)
+            .map(|inner| Instrument { inner })
+            .map_err(to_js)
+    }
+
     /// SHA-256 of the canonical serialization.
     #[wasm_bindgen(getter)]
     pub fn checksum(&self) -> String {

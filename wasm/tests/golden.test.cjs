@@ -125,3 +125,17 @@ test("decisions and trilingual explanations", () => {
   assert.ok(!kk.join(" ").includes("{"));
   assert.throws(() => ins.explain(keys, "de", "student"), (e) => e.name === "SettingsError");
 });
+
+test("the bad-input corpus gives the core's error codes", () => {
+  const bad = path.join(root, "tests", "bad");
+  const manifest = JSON.parse(fs.readFileSync(path.join(bad, "manifest.json"), "utf8"));
+  assert.ok(manifest.instruments.length >= 15);
+  for (const c of manifest.instruments) {
+    const bytes = new Uint8Array(fs.readFileSync(path.join(bad, c.file)));
+    if (c.error === null) {
+      assert.equal(bagdar.Instrument.fromBytes(bytes).checksum.length, 64, c.file);
+    } else {
+      assert.throws(() => bagdar.Instrument.fromBytes(bytes), (e) => e instanceof Error && e.code === c.error, c.file);
+    }
+  }
+});

@@ -131,6 +131,34 @@ impl Instrument {
         Instrument::new(definition)
     }
 
+    /// Parses and validates an instrument from the bytes of a file: they must be UTF-8
+    /// (a byte-order mark is allowed).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InstrumentSyntax`] naming the line and column of the first byte that is
+    /// not UTF-8 (e.g. a file saved as cp1251), then as [`Instrument::from_json`].
+    ///
+    /// ```
+    /// let e = bagdar::instrument::Instrument::from_bytes(b"{\n \"id\": \"\xe0\"}").unwrap_err();
+    /// assert!(matches!(e, bagdar::Error::InstrumentSyntax { line: 2, column: 9, .. }));
+    /// ```
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Instrument::from_json(text),
+            Err(e) => {
+                let valid = &bytes[..e.valid_up_to()];
+                let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+                let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+                Err(Error::InstrumentSyntax {
+                    line,
+                    column: valid.len() - line_start + 1,
+                    message: "the file is not UTF-8 text; save it as UTF-8".into(),
+                })
+            }
+        }
+    }
+
     /// Validates a definition.
     ///
     /// # Errors
