@@ -694,6 +694,18 @@ impl Decider {
         })
     }
 
+    /// Position of a profile, or [`Error::UnknownId`] saying which call asked.
+    fn profile_index(&self, profile: &str, context: &str) -> Result<usize> {
+        self.profiles
+            .iter()
+            .position(|p| p.id == profile)
+            .ok_or_else(|| Error::UnknownId {
+                kind: "profile",
+                id: profile.into(),
+                context: format!(" ({context})"),
+            })
+    }
+
     /// The composite posterior of every row on one profile (for the cut chooser and
     /// for checking accuracy).
     ///
@@ -706,15 +718,7 @@ impl Decider {
         responses: &ResponseMatrix,
         profile: &str,
     ) -> Result<Vec<CompositeDistribution>> {
-        let index = self
-            .profiles
-            .iter()
-            .position(|p| p.id == profile)
-            .ok_or_else(|| Error::UnknownId {
-                kind: "profile",
-                id: profile.into(),
-                context: " (composites)".into(),
-            })?;
+        let index = self.profile_index(profile, "composites")?;
         responses.check(self.instrument.items(), None)?;
         map_rows_with(
             responses,
@@ -755,15 +759,7 @@ impl Decider {
         responses: &ResponseMatrix,
         profile: &str,
     ) -> Result<super::accuracy::SumScoreClassification> {
-        let index = self
-            .profiles
-            .iter()
-            .position(|p| p.id == profile)
-            .ok_or_else(|| Error::UnknownId {
-                kind: "profile",
-                id: profile.into(),
-                context: " (sum-score classification)".into(),
-            })?;
+        let index = self.profile_index(profile, "sum-score classification")?;
         responses.check(self.instrument.items(), None)?;
         if responses.persons() == 0 {
             return Err(Error::setting("sum-score classification", "no rows"));
