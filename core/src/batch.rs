@@ -36,6 +36,46 @@ impl Default for ColumnNames {
     }
 }
 
+/// How the text of an answer cell maps to an item's option values.
+///
+/// By default a cell must hold one of the item's option values (`1`…`5` for the demo
+/// Likert items). Exports from other systems often code the same answers `0`…`4`, or
+/// write the option's text; `shift` and `labels` accept those.
+///
+/// ```text
+/// option value = cell number + shift
+/// option value = the option whose text, in any instrument language, equals the cell
+///                (trimmed, case-insensitive) — when labels is true
+/// ```
+///
+/// # Examples
+///
+/// ```
+/// use bagdar::batch::{ColumnNames, RowReader, TableLayout, ValueCoding};
+/// # let json = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/instruments/kasip-demo.json")).unwrap();
+/// let instrument = bagdar::instrument::Instrument::from_json(&json)?;
+/// let mut header = vec!["student_id".to_string()];
+/// header.extend(instrument.item_ids().iter().map(|s| s.to_string()));
+/// let layout = TableLayout::from_header(&header, &instrument, &ColumnNames::default())?;
+/// let coding = ValueCoding { shift: 1, labels: true };
+/// let mut reader = RowReader::new(&instrument, layout, 0.0).with_coding(coding);
+/// let mut fields = vec!["S1".to_string(), "Толық келісемін".to_string(), "4".to_string()];
+/// fields.extend(std::iter::repeat(String::new()).take(instrument.items().len() - 2));
+/// let record = reader.read(1, &fields).unwrap();
+/// // RE01: "strongly agree" (value 5) is category 4; RE02: 4 + 1 = value 5, category 4.
+/// assert_eq!(&record.responses[..2], &[4, 4]);
+/// # Ok::<(), bagdar::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ValueCoding {
+    /// Added to every numeric cell before it is matched to the option values (1 when a
+    /// file codes 1–5 answers as 0–4).
+    pub shift: i64,
+    /// Accept an option's text in any of the instrument's languages.
+    pub labels: bool,
+}
+
 /// Where each needed column sits in the file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TableLayout {
@@ -162,6 +202,14 @@ pub enum RejectReason {
         /// The text found.
         value: String,
     },
+    /// A text response that is none of the item's option labels (with label coding).
+    #[error("item {item}: {value:?} is neither a number nor one of the option texts")]
+    UnknownLabel {
+        /// Item id.
+        item: String,
+        /// The text found.
+        value: String,
+    },
     /// A response is not one of the item's option values.
     #[error("item {item}: value {value} is not one of the options {allowed}")]
     OutOfRange {
@@ -237,6 +285,9 @@ pub struct RowReader<'a> {
     layout: TableLayout,
     required: usize,
     seen: std::collections::HashMap<String, u64>,
+    shift: i64,
+    /// Per item, lower-cased option text → option value (empty without label coding).
+    labels: Vec<std::collections::HashMap<String, i64>>,
 }
 
 impl<'a> RowReader<'a> {
@@ -249,7 +300,29 @@ impl<'a> RowReader<'a> {
             layout,
             required,
             seen: Default::default(),
+            shift: 0,
+            labels: Vec::new(),
         }
+    }
+
+    /// Reads answer cells with this coding instead of plain option values.
+    pub fn with_coding(mut self, coding: ValueCoding) -> Self {
+        self.shift = coding.shift;
+        self.labels = if coding.labels {
+            self.instrument
+                .item_option_texts()
+                .into_iter()
+                .map(|options| {
+                    options
+                        .into_iter()
+                        .map(|(value, text)| (text.trim().to_lowercase(), value))
+                        .collect()
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        self
     }
 
     /// Minimum number of answered items.
@@ -299,7 +372,19 @@ impl<'a> RowReader<'a> {
                 continue;
             }
             let item_id = || self.instrument.definition().items[i].id.clone();
-            let value = parse_whole(text).ok_or_else(|| {
+            let value = match parse_whole(text) {
+                Some(v) => v.checked_add(self.shift),
+                None => match self.labels.get(i) {
+                    Some(labels) => Some(*labels.get(&text.to_lowercase()).ok_or_else(|| {
+                        reject(RejectReason::UnknownLabel {
+                            item: item_id(),
+                            value: text.to_string(),
+                        })
+                    })?),
+                    None => None,
+                },
+            }
+            .ok_or_else(|| {
                 reject(RejectReason::NotANumber {
                     item: item_id(),
                     value: text.to_string(),

@@ -24,6 +24,7 @@ pub mod model;
 
 pub use error::{Error, ErrorCategory, Result};
 pub mod quadrature;
+pub mod report;
 pub mod response;
 pub mod score;
 pub mod simulate;

@@ -158,14 +158,20 @@ impl ClassificationTally {
 
     /// Adds one student's result for this profile.
     pub fn add(&mut self, r: &ProfileResult) {
-        let p = r.p_above_cut;
-        let above = r.composite_mean > self.cut;
+        self.add_values(r.composite_mean, r.p_above_cut, r.tier);
+    }
+
+    /// Adds one student from the three numbers a scores file keeps: the composite's
+    /// posterior mean, P(composite > cut) and the tier.
+    pub fn add_values(&mut self, composite_mean: f64, p_above_cut: f64, tier: Tier) {
+        let p = p_above_cut;
+        let above = composite_mean > self.cut;
         self.persons += 1;
         self.accuracy += if above { p } else { 1.0 - p };
         self.consistency += p * p + (1.0 - p) * (1.0 - p);
         self.sum_p += p;
         self.above += usize::from(above);
-        match r.tier {
+        match tier {
             Tier::Recommended => {
                 self.recommended += 1;
                 self.p_recommended += p;

@@ -68,6 +68,23 @@ impl Tier {
     }
 }
 
+impl std::str::FromStr for Tier {
+    type Err = Error;
+
+    /// Parses a [`Tier::name`].
+    fn from_str(text: &str) -> Result<Self> {
+        match text.trim() {
+            "recommended" => Ok(Tier::Recommended),
+            "borderline" => Ok(Tier::Borderline),
+            "not_indicated" => Ok(Tier::NotIndicated),
+            other => Err(Error::setting(
+                "tier",
+                format!("{other:?} is not recommended, borderline or not_indicated"),
+            )),
+        }
+    }
+}
+
 /// Which norm group a student is compared with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

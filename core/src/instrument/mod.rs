@@ -269,6 +269,25 @@ impl Instrument {
         &self.answer_scoring[item]
     }
 
+    /// Per item (instrument order), every option's value with each of its texts, one
+    /// pair per language.
+    pub fn item_option_texts(&self) -> Vec<Vec<(i64, &str)>> {
+        self.definition
+            .items
+            .iter()
+            .map(|item| {
+                item_options(&self.definition, item)
+                    .map(|options| {
+                        options
+                            .iter()
+                            .flat_map(|o| o.text.values().map(move |t| (o.value, t.as_str())))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
     /// The profile with this id.
     pub fn profile(&self, id: &str) -> Option<&Profile> {
         self.definition.profiles.iter().find(|p| p.id == id)
