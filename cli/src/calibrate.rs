@@ -52,7 +52,7 @@ pub fn calibrate(args: CalibrateArgs) -> Result<(), Failure> {
         };
         settings.priors.guessing = Some(BetaPrior { alpha, beta });
     }
-    let table = table::open(&args.table, &instrument)?;
+    let table = table::open(&args.table, &instrument, args.quiet)?;
     let (matrix, rejected) = table::read_all(table, instrument.items().len())?;
     let used = matrix.persons();
     let (definition, fits) =

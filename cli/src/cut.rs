@@ -49,7 +49,7 @@ pub fn choose(args: CutArgs) -> Result<(), Failure> {
             args.profile
         )
     })?;
-    let table = table::open(&args.table, &instrument)?;
+    let table = table::open(&args.table, &instrument, false)?;
     let (matrix, rejected) = table::read_all(table, instrument.items().len())?;
     let composites = decider
         .composites(&matrix, &args.profile)

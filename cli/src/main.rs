@@ -7,6 +7,7 @@
 mod calibrate;
 mod cut;
 mod output;
+mod report;
 mod score;
 mod table;
 
@@ -53,6 +54,12 @@ enum Command {
     ///
     /// Example: bagdar score data/demo/responses.csv --instrument data/instruments/kasip-demo.json --output scores.csv --rejects rejects.csv
     Score(score::ScoreArgs),
+    /// Write the department report of a scores file: counts, tier shares with
+    /// confidence intervals, classification quality, response quality and score
+    /// distributions by region, school and language, small groups suppressed.
+    ///
+    /// Example: bagdar report scores.csv --instrument data/instruments/kasip-demo.json --output report.html --lang ru
+    Report(report::ReportArgs),
 }
 
 /// A fatal error with its exit code.
@@ -113,6 +120,7 @@ fn run(cli: Cli) -> std::result::Result<(), Failure> {
         Command::Score(args) => score::score(args),
         Command::Calibrate(args) => calibrate::calibrate(args),
         Command::ChooseCut(args) => cut::choose(args),
+        Command::Report(args) => report::report(args),
     }
 }
 

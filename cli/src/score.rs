@@ -1,10 +1,10 @@
 //! `bagdar simulate` and `bagdar score`.
 
-use crate::output::AtomicFile;
+use crate::output::{AtomicFile, Cell, TableWriter};
 use crate::table::{self, Table, TableArgs};
 use crate::{Failure, load_instrument};
 use anyhow::{Context, anyhow};
-use bagdar::batch::{Record, Reject, neutralize_cell};
+use bagdar::batch::{Record, Reject};
 use bagdar::decide::{ClassificationTally, Decider, DecisionSettings, Norms};
 use bagdar::response::ResponseMatrix;
 use bagdar::score::{Estimate, Method, ScoringSettings};
@@ -74,10 +74,11 @@ pub struct ScoreArgs {
     /// Instrument JSON file.
     #[arg(long)]
     instrument: PathBuf,
-    /// Scores CSV to write (written atomically).
+    /// Scores file to write (written atomically): CSV, or Excel by the .xlsx extension.
     #[arg(long)]
     output: PathBuf,
-    /// Rejected rows CSV (row number, student id, reason). Default: <output>.rejects.csv
+    /// Rejected rows (row number, student id, reason), CSV or .xlsx.
+    /// Default: <output>.rejects.csv
     #[arg(long)]
     rejects: Option<PathBuf>,
     /// Scoring method: eap, map, ml or wle.
@@ -98,7 +99,7 @@ pub struct ScoreArgs {
     /// Rows scored per chunk (memory stays flat whatever the file size).
     #[arg(long, default_value_t = 16_384)]
     chunk: usize,
-    /// No summary on standard error.
+    /// No progress bar and no summary on standard error.
     #[arg(long)]
     quiet: bool,
 }
@@ -159,18 +160,20 @@ pub fn score(args: ScoreArgs) -> Result<(), Failure> {
         }
         None => Vec::new(),
     };
-    let Table { records, mut rows } = table::open(&args.table, &instrument)?;
+    let Table {
+        rows: records,
+        reader: mut rows,
+        progress,
+    } = table::open(&args.table, &instrument, args.quiet)?;
 
     let rejects_path = args.rejects.clone().unwrap_or_else(|| {
         let mut p = args.output.clone().into_os_string();
         p.push(".rejects.csv");
         PathBuf::from(p)
     });
-    let mut out_file = AtomicFile::create(&args.output)?;
-    let mut rej_file = AtomicFile::create(&rejects_path)?;
-    let mut out = csv::Writer::from_writer(out_file.writer());
-    let mut rej = csv::Writer::from_writer(rej_file.writer());
-    let mut out_header = vec![
+    let mut out = TableWriter::create(&args.output)?;
+    let mut rej = TableWriter::create(&rejects_path)?;
+    let mut out_header: Vec<String> = vec![
         "student_id".to_string(),
         "region".into(),
         "school".into(),
@@ -195,13 +198,13 @@ pub fn score(args: ScoreArgs) -> Result<(), Failure> {
     }
     out_header.push("method".into());
     out_header.push("instrument_checksum".into());
-    out.write_record(&out_header).map_err(anyhow::Error::from)?;
-    rej.write_record(["row", "student_id", "reason", "detail"])
-        .map_err(anyhow::Error::from)?;
+    let header: Vec<Cell> = out_header.iter().map(|h| Cell::text(h)).collect();
+    out.write_row(&header)?;
+    rej.write_row(&["row", "student_id", "reason", "detail"].map(Cell::from))?;
 
     let (mut read, mut scored, mut rejected) = (0u64, 0u64, 0u64);
     let mut chunk: Vec<Record> = Vec::with_capacity(args.chunk.max(1));
-    let mut flush = |chunk: &mut Vec<Record>, out: &mut csv::Writer<_>| -> anyhow::Result<u64> {
+    let mut flush = |chunk: &mut Vec<Record>, out: &mut TableWriter| -> anyhow::Result<u64> {
         if chunk.is_empty() {
             return Ok(0);
         }
@@ -220,11 +223,11 @@ pub fn score(args: ScoreArgs) -> Result<(), Failure> {
             None => battery.score(&matrix)?,
         };
         for (p, record) in chunk.iter().enumerate() {
-            let mut line: Vec<String> = vec![
-                neutralize_cell(&record.student_id).into_owned(),
-                neutralize_cell(record.region.as_deref().unwrap_or("")).into_owned(),
-                neutralize_cell(record.school.as_deref().unwrap_or("")).into_owned(),
-                neutralize_cell(record.language.as_deref().unwrap_or("")).into_owned(),
+            let mut line: Vec<Cell> = vec![
+                Cell::text(&record.student_id),
+                Cell::text(record.region.as_deref().unwrap_or("")),
+                Cell::text(record.school.as_deref().unwrap_or("")),
+                Cell::text(record.language.as_deref().unwrap_or("")),
             ];
             match &decisions {
                 Some(decisions) => {
@@ -239,15 +242,15 @@ pub fn score(args: ScoreArgs) -> Result<(), Failure> {
                             .find(|r| &r.profile == profile)
                             .context("a decision lacks a profile")?;
                         tally.add(r);
-                        line.push(format!("{:.6}", r.composite_mean));
-                        line.push(format!("{:.6}", r.composite_sd));
-                        line.push(format!("{:.6}", r.p_above_cut));
+                        line.push(Cell::number(r.composite_mean));
+                        line.push(Cell::number(r.composite_sd));
+                        line.push(Cell::number(r.p_above_cut));
                         line.push(r.tier.name().into());
                     }
-                    line.push(d.ranking.first().cloned().unwrap_or_default());
-                    line.push(d.caution.to_string());
+                    line.push(d.ranking.first().cloned().unwrap_or_default().into());
+                    line.push(d.caution.to_string().into());
                     let flags: Vec<&str> = d.quality.iter().map(|f| f.key()).collect();
-                    line.push(flags.join(";"));
+                    line.push(flags.join(";").into());
                 }
                 None => {
                     for scale in &scores {
@@ -257,7 +260,7 @@ pub fn score(args: ScoreArgs) -> Result<(), Failure> {
             }
             line.push(method.name().into());
             line.push(instrument.checksum().into());
-            out.write_record(&line)?;
+            out.write_row(&line)?;
         }
         let n = chunk.len() as u64;
         chunk.clear();
@@ -267,10 +270,10 @@ pub fn score(args: ScoreArgs) -> Result<(), Failure> {
         let row_number = index as u64 + 1;
         read += 1;
         let fields: Vec<String> = match record {
-            Ok(r) => r.iter().map(str::to_string).collect(),
+            Ok(r) => r,
             Err(e) => {
                 // An unreadable row (e.g. invalid UTF-8) is rejected, not fatal.
-                write_reject(&mut rej, row_number, None, "unreadable", &e.to_string())?;
+                write_reject(&mut rej, row_number, None, "unreadable", &e)?;
                 rejected += 1;
                 continue;
             }
@@ -289,10 +292,7 @@ pub fn score(args: ScoreArgs) -> Result<(), Failure> {
         }
     }
     scored += flush(&mut chunk, &mut out)?;
-    out.flush().map_err(anyhow::Error::from)?;
-    rej.flush().map_err(anyhow::Error::from)?;
-    drop(out);
-    drop(rej);
+    progress.finish_and_clear();
     debug_assert_eq!(read, scored + rejected);
     let qualities: Vec<_> = tallies.iter().filter_map(|t| t.finish().ok()).collect();
     let summary_path = args.summary.clone().unwrap_or_else(|| {
@@ -317,8 +317,8 @@ pub fn score(args: ScoreArgs) -> Result<(), Failure> {
         serde_json::to_string_pretty(&summary).map_err(anyhow::Error::from)?
     )
     .map_err(anyhow::Error::from)?;
-    out_file.commit()?;
-    rej_file.commit()?;
+    out.commit()?;
+    rej.commit()?;
     summary_file.commit()?;
     if !args.quiet {
         eprintln!(
@@ -344,20 +344,13 @@ pub fn score(args: ScoreArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn push_estimate(line: &mut Vec<String>, e: &Estimate) {
-    let number = |v: f64| {
-        if v.is_finite() {
-            format!("{v:.6}")
-        } else {
-            String::new()
-        }
-    };
-    line.push(number(e.theta));
-    line.push(number(e.se));
+fn push_estimate(line: &mut Vec<Cell>, e: &Estimate) {
+    line.push(Cell::number(e.theta));
+    line.push(Cell::number(e.se));
     line.push(e.status.name().into());
 }
 
-fn write_reject_of<W: Write>(w: &mut csv::Writer<W>, reject: &Reject) -> anyhow::Result<()> {
+fn write_reject_of(w: &mut TableWriter, reject: &Reject) -> anyhow::Result<()> {
     let code = serde_json::to_value(&reject.reason)?
         .get("reason")
         .and_then(|v| v.as_str())
@@ -372,18 +365,17 @@ fn write_reject_of<W: Write>(w: &mut csv::Writer<W>, reject: &Reject) -> anyhow:
     )
 }
 
-fn write_reject<W: Write>(
-    w: &mut csv::Writer<W>,
+fn write_reject(
+    w: &mut TableWriter,
     row: u64,
     student: Option<&str>,
     code: &str,
     detail: &str,
 ) -> anyhow::Result<()> {
-    w.write_record([
-        row.to_string(),
-        neutralize_cell(student.unwrap_or("")).into_owned(),
-        code.to_string(),
-        neutralize_cell(detail).into_owned(),
-    ])?;
-    Ok(())
+    w.write_row(&[
+        Cell::Integer(row as i64),
+        Cell::text(student.unwrap_or("")),
+        Cell::text(code),
+        Cell::text(detail),
+    ])
 }
