@@ -267,12 +267,20 @@ impl Lattice {
         let low = points.iter().map(|p| p.0).min().unwrap_or(0);
         let high = points.iter().map(|p| p.0).max().unwrap_or(0) + 1;
         let mut next = vec![0.0; self.masses.len() + (high - low) as usize];
+        let width = self.masses.len();
         for &(k, fraction, mass) in &points {
             let start = (k - low) as usize;
             let (lower, upper) = (mass * (1.0 - fraction), mass * fraction);
-            for (j, &p) in self.masses.iter().enumerate() {
-                next[start + j] += p * lower;
-                next[start + j + 1] += p * upper;
+            // Two slice passes (vectorized); bin k receives the upper share of j = k − 1
+            // before the lower share of j = k, as a single interleaved loop would.
+            for (n, &p) in next[start + 1..start + width + 1]
+                .iter_mut()
+                .zip(&self.masses)
+            {
+                *n += p * upper;
+            }
+            for (n, &p) in next[start..start + width].iter_mut().zip(&self.masses) {
+                *n += p * lower;
             }
         }
         let total: f64 = next.iter().sum();
