@@ -117,13 +117,24 @@ impl From<String> for Cell {
 /// A table written atomically as CSV, or as an Excel workbook (by the `.xlsx`
 /// extension, with `rust_xlsxwriter` in constant-memory mode).
 pub enum TableWriter {
-    Csv(Box<csv::Writer<AtomicFile>>),
+    Csv {
+        target: PathBuf,
+        writer: Box<csv::Writer<AtomicFile>>,
+    },
     Xlsx {
         target: PathBuf,
         workbook: Box<rust_xlsxwriter::Workbook>,
         sheet: Box<rust_xlsxwriter::Worksheet>,
         row: u32,
     },
+}
+
+/// A CSV error as the I/O error it wraps (so that the exit code says "I/O").
+fn io_error(e: csv::Error) -> std::io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        other => std::io::Error::other(format!("{other:?}")),
+    }
 }
 
 /// Rows an Excel sheet holds (1,048,576 with the header).
@@ -145,17 +156,23 @@ impl TableWriter {
                 row: 0,
             })
         } else {
-            Ok(TableWriter::Csv(Box::new(
-                csv::WriterBuilder::new()
-                    .flexible(true)
-                    .from_writer(AtomicFile::create(target)?),
-            )))
+            Ok(TableWriter::Csv {
+                target: target.to_path_buf(),
+                writer: Box::new(
+                    csv::WriterBuilder::new()
+                        .flexible(true)
+                        .from_writer(AtomicFile::create(target)?),
+                ),
+            })
         }
     }
 
     pub fn write_row(&mut self, cells: &[Cell]) -> Result<()> {
         match self {
-            TableWriter::Csv(w) => w.write_record(cells.iter().map(Cell::csv))?,
+            TableWriter::Csv { target, writer } => writer
+                .write_record(cells.iter().map(Cell::csv))
+                .map_err(io_error)
+                .with_context(|| format!("cannot write {}", target.display()))?,
             TableWriter::Xlsx {
                 target, sheet, row, ..
             } => {
@@ -187,10 +204,11 @@ impl TableWriter {
 
     pub fn commit(self) -> Result<()> {
         match self {
-            TableWriter::Csv(w) => {
-                let file = w
-                    .into_inner()
-                    .map_err(|e| anyhow::anyhow!("cannot write: {}", e.error()))?;
+            TableWriter::Csv { target, writer } => {
+                let file = writer.into_inner().map_err(|e| {
+                    anyhow::Error::new(std::io::Error::new(e.error().kind(), e.error().to_string()))
+                        .context(format!("cannot write {}", target.display()))
+                })?;
                 file.commit()
             }
             TableWriter::Xlsx {

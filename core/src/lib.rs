@@ -19,6 +19,8 @@ pub mod batch;
 pub mod calibrate;
 pub mod decide;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod instrument;
 pub mod model;
 
