@@ -20,7 +20,8 @@ pub struct CalibrateArgs {
     /// Calibrated instrument JSON to write (written atomically).
     #[arg(long)]
     output: PathBuf,
-    /// Fit report JSON: per scale the log-likelihood, AIC, BIC, iterations and status.
+    /// Fit report JSON: per scale the log-likelihood, AIC, BIC, iterations, status and the
+    /// standard errors of the item parameters (observed information).
     #[arg(long)]
     report: Option<PathBuf>,
     /// Beta(alpha, beta) prior on the lower asymptote of 3PL/4PL items, as "alpha,beta"
@@ -39,6 +40,7 @@ pub fn calibrate(args: CalibrateArgs) -> Result<(), Failure> {
     let instrument = load_instrument(&args.instrument)?;
     let mut settings = CalibrationSettings {
         max_iterations: args.max_iterations,
+        standard_errors: args.report.is_some(),
         ..CalibrationSettings::default()
     };
     if let Some(text) = &args.guessing_prior {
