@@ -25,6 +25,7 @@
 mod battery;
 mod em;
 mod expected;
+mod fitted;
 mod mstep;
 mod parameters;
 mod settings;
@@ -34,11 +35,13 @@ mod summary;
 
 pub use battery::{ScaleCalibration, calibrate_battery};
 pub use expected::ExpectedCounts;
+pub(crate) use fitted::Fitted;
 pub use settings::{
     Acceleration, BetaPrior, CalibrationSettings, CheckedSettings, ItemSpec, LogNormal,
     NormalPrior, ParameterPriors, Population, Tolerance,
 };
 pub use simulate::{Simulated, Simulation, simulate};
+pub(crate) use standard_errors::invert_spd;
 pub use standard_errors::{ItemStandardErrors, STANDARD_ERROR_METHOD, StandardErrors};
 pub use summary::DataSummary;
 
