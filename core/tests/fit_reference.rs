@@ -498,3 +498,117 @@ fn graded_model_fit_is_acceptable_when_the_model_holds() {
         assert!(item.p_value > 0.001);
     }
 }
+
+fn json(name: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(reference_path(name)).unwrap()).unwrap()
+}
+
+fn max_abs_diff(what: &str, got: &[f64], want: &[f64]) -> f64 {
+    let d = got
+        .iter()
+        .zip(want)
+        .map(|(g, w)| (g - w).abs())
+        .fold(0.0, f64::max);
+    eprintln!("{what}: max |diff| {d:.2e}");
+    d
+}
+
+/// eRm 1.0.2 `itemfit` on `raschdat1` with eRm's own CML items and ML persons
+/// (`tests/reference/erm_infit_outfit.json`, script in `tests/reference/r/`).
+#[test]
+fn infit_outfit_match_erm() {
+    let reference = json("erm_infit_outfit.json");
+    let text = std::fs::read_to_string(reference_path("raschdat1.txt")).unwrap();
+    let rows: Vec<Vec<Option<u8>>> = text
+        .lines()
+        .map(|l| l.bytes().map(|b| Some(b - b'0')).collect())
+        .collect();
+    let data = ResponseMatrix::from_rows(&rows).unwrap();
+    let items: Vec<ItemModel> = numbers(&reference["intercept"])
+        .iter()
+        .map(|&intercept| ItemModel::Rasch { intercept })
+        .collect();
+    let theta: Vec<f64> = reference["theta"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap_or(f64::NAN))
+        .collect();
+    let fit = infit_outfit(&data, &functions(&items), &theta).unwrap();
+    let field =
+        |f: fn(&bagdar::fit::ItemMeanSquares) -> f64| -> Vec<f64> { fit.iter().map(f).collect() };
+    assert!(
+        max_abs_diff(
+            "eRm outfit",
+            &field(|f| f.outfit),
+            &numbers(&reference["outfit"])
+        ) < 1e-6
+    );
+    assert!(
+        max_abs_diff(
+            "eRm infit",
+            &field(|f| f.infit),
+            &numbers(&reference["infit"])
+        ) < 1e-6
+    );
+    assert!(
+        max_abs_diff(
+            "eRm outfit Z",
+            &field(|f| f.outfit_z),
+            &numbers(&reference["outfit_z"])
+        ) < 1e-8
+    );
+    assert!(
+        max_abs_diff(
+            "eRm infit Z",
+            &field(|f| f.infit_z),
+            &numbers(&reference["infit_z"])
+        ) < 1e-8
+    );
+}
+
+/// R `stats::mantelhaen.test` on simulated two-group data (`tests/reference/dif_mh.*`).
+#[test]
+fn mantel_haenszel_matches_r() {
+    let reference = json("dif_mh.json");
+    let text = std::fs::read_to_string(reference_path("dif_mh.txt")).unwrap();
+    let mut groups = Vec::new();
+    let mut rows = Vec::new();
+    for line in text.lines() {
+        let (g, pattern) = line.split_once(' ').unwrap();
+        groups.push(g.parse::<usize>().unwrap());
+        rows.push(pattern.bytes().map(|b| Some(b - b'0')).collect::<Vec<_>>());
+    }
+    let data = ResponseMatrix::from_rows(&rows).unwrap();
+    let table = mantel_haenszel(&data, &groups, 0, 1).unwrap();
+    let col =
+        |f: fn(&bagdar::fit::MantelHaenszel) -> f64| -> Vec<f64> { table.iter().map(f).collect() };
+    assert!(
+        max_abs_diff(
+            "MH chi-square",
+            &col(|r| r.chi_square),
+            &numbers(&reference["chi_square"])
+        ) < 1e-8
+    );
+    assert!(max_abs_diff("MH p", &col(|r| r.p_value), &numbers(&reference["p_value"])) < 1e-7);
+    assert!(
+        max_abs_diff(
+            "MH odds ratio",
+            &col(|r| r.odds_ratio),
+            &numbers(&reference["odds_ratio"])
+        ) < 1e-8
+    );
+    let se: Vec<f64> = col(|r| r.delta_se / 2.35);
+    assert!(
+        max_abs_diff(
+            "MH SE(ln α)",
+            &se,
+            &numbers(&reference["log_odds_ratio_se"])
+        ) < 1e-8
+    );
+    // Planted: item index 2 harder for the focal group, 7 easier.
+    assert!(table[2].delta < -1.0 && table[2].class != DifClass::A);
+    for r in &table {
+        eprintln!("{:?}", r);
+    }
+}

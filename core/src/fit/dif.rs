@@ -25,7 +25,8 @@ pub enum DifClass {
 /// stratum s (matching total score): A_s, B_s = reference right, wrong;
 ///                                   C_s, D_s = focal right, wrong;  N_s = A+B+C+D
 /// α_MH   = Σ_s A_s D_s/N_s  /  Σ_s B_s C_s/N_s          (common odds ratio)
-/// χ²_MH  = (|Σ_s A_s − Σ_s E[A_s]| − ½)² / Σ_s Var(A_s)   (continuity-corrected, 1 df)
+/// χ²_MH  = (|Σ_s A_s − Σ_s E[A_s]| − ½)² / Σ_s Var(A_s)   (continuity-corrected, 1 df;
+///          no correction when the deviation is below ½, as R `mantelhaen.test`)
 ///          E[A_s] = n_Rs m_1s/N_s,  Var(A_s) = n_Rs n_Fs m_1s m_0s / (N_s²(N_s − 1))
 /// Δ_MH   = −2.35 ln α_MH                                (ETS delta metric)
 /// SE(ln α_MH) by Robins, Breslow & Greenland (1986);  SE(Δ) = 2.35·SE(ln α)
@@ -177,7 +178,9 @@ pub fn mantel_haenszel(
             qs += qk * sk;
         }
         let chi_square = if sum_var > 0.0 {
-            ((sum_a - sum_ea).abs() - 0.5).max(0.0).powi(2) / sum_var
+            let deviation = (sum_a - sum_ea).abs();
+            let yates = if deviation >= 0.5 { 0.5 } else { 0.0 };
+            (deviation - yates).powi(2) / sum_var
         } else {
             f64::NAN
         };
