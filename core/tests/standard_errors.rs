@@ -265,3 +265,69 @@ fn se_are_off_by_default() {
     let fit = calibrate(&lsat("lsat7.txt"), &CalibrationSettings::default()).unwrap();
     assert!(fit.se.is_none());
 }
+
+#[test]
+fn gpcm_se_and_step_difficulties_match_brute_force() {
+    // GPCM: slopes and intercepts d_1..d_3, and the delta-method step difficulties.
+    let truth: Vec<ItemModel> = (0..4)
+        .map(|i| ItemModel::Gpcm {
+            slope: 0.8 + 0.2 * i as f64,
+            intercepts: vec![1.0, 1.2 - 0.1 * i as f64, 0.5],
+        })
+        .collect();
+    let data = simulate(
+        &truth,
+        &Simulation {
+            persons: 1000,
+            mean: 0.0,
+            sd: 1.0,
+            missing: 0.0,
+            seed: 4,
+        },
+    )
+    .unwrap()
+    .responses;
+    let fit = with_se(
+        &data,
+        CalibrationSettings {
+            model: ModelKind::Gpcm,
+            ..Default::default()
+        },
+    );
+    let se = fit.se.as_ref().unwrap();
+    let mut beta = Vec::new();
+    for m in &fit.items {
+        if let ItemModel::Gpcm { slope, intercepts } = m {
+            beta.push(*slope);
+            beta.extend(intercepts);
+        }
+    }
+    let build = |b: &[f64]| {
+        let items = (0..4)
+            .map(|i| ItemModel::Gpcm {
+                slope: b[4 * i],
+                intercepts: b[4 * i + 1..4 * i + 4].to_vec(),
+            })
+            .collect();
+        (items, 1.0)
+    };
+    let want = brute_force_se(&beta, build, &data);
+    let got: Vec<f64> = se
+        .items
+        .iter()
+        .flat_map(|s| {
+            std::iter::once(s.slope.unwrap()).chain(s.intercepts.iter().map(|v| v.unwrap()))
+        })
+        .collect();
+    assert!(relative("gpcm (a, d1..d3)", &got, &want) < 1e-5);
+    // Step difficulty b_2 = −(d_2 − d_1)/a of item 0 by the delta method.
+    let n = beta.len();
+    let v = |r: usize, c: usize| se.covariance[r * n + c];
+    let (a, d1, d2) = (beta[0], beta[1], beta[2]);
+    let g = [(0, (d2 - d1) / (a * a)), (1, 1.0 / a), (2, -1.0 / a)];
+    let var: f64 = g
+        .iter()
+        .flat_map(|&(r, gr)| g.iter().map(move |&(c, gc)| gr * gc * v(r, c)))
+        .sum();
+    assert!((se.items[0].difficulties[1].unwrap() - var.sqrt()).abs() < 1e-12);
+}
