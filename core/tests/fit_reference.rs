@@ -4,8 +4,8 @@
 use bagdar::Error;
 use bagdar::calibrate::{Calibration, CalibrationSettings, calibrate};
 use bagdar::fit::{
-    DifClass, chi_square_survival, empirical_reliability, infit_outfit, m2, mantel_haenszel,
-    marginal_reliability, person_fit, s_x2, yen_q3,
+    DifClass, chi_square_survival, empirical_reliability, infit_outfit, logistic_dif, m2,
+    mantel_haenszel, marginal_reliability, person_fit, s_x2, yen_q3,
 };
 use bagdar::model::{ItemModel, ModelKind, ResponseFunction};
 use bagdar::quadrature::{Grid, Prior, Quadrature};
@@ -567,10 +567,7 @@ fn infit_outfit_match_erm() {
     );
 }
 
-/// R `stats::mantelhaen.test` on simulated two-group data (`tests/reference/dif_mh.*`).
-#[test]
-fn mantel_haenszel_matches_r() {
-    let reference = json("dif_mh.json");
+fn dif_data() -> (ResponseMatrix, Vec<usize>) {
     let text = std::fs::read_to_string(reference_path("dif_mh.txt")).unwrap();
     let mut groups = Vec::new();
     let mut rows = Vec::new();
@@ -579,7 +576,64 @@ fn mantel_haenszel_matches_r() {
         groups.push(g.parse::<usize>().unwrap());
         rows.push(pattern.bytes().map(|b| Some(b - b'0')).collect::<Vec<_>>());
     }
-    let data = ResponseMatrix::from_rows(&rows).unwrap();
+    (ResponseMatrix::from_rows(&rows).unwrap(), groups)
+}
+
+/// R `glm` on the same data (`tests/reference/dif_logistic.json`).
+#[test]
+fn logistic_dif_matches_r_glm() {
+    let reference = json("dif_logistic.json");
+    let (data, groups) = dif_data();
+    let table = logistic_dif(&data, &groups, 0, 1).unwrap();
+    let col =
+        |f: fn(&bagdar::fit::LogisticDif) -> f64| -> Vec<f64> { table.iter().map(f).collect() };
+    for (name, got) in [
+        ("uniform_chi_square", col(|r| r.uniform_chi_square)),
+        ("nonuniform_chi_square", col(|r| r.nonuniform_chi_square)),
+        ("total_chi_square", col(|r| r.total_chi_square)),
+        ("group_effect", col(|r| r.group_effect)),
+        ("delta_r2", col(|r| r.delta_r2)),
+    ] {
+        assert!(max_abs_diff(name, &got, &numbers(&reference[name])) < 1e-7);
+    }
+    assert!(table[2].uniform_p_value < 1e-6 && table[2].group_effect < 0.0);
+}
+
+#[test]
+fn logistic_dif_detects_non_uniform_dif() {
+    // Item 4's slope is 1.8 in the reference group and 0.4 in the focal group.
+    let theta = normal_thetas(1500);
+    let items = |slope4: f64| -> Vec<ItemModel> {
+        (0..15)
+            .map(|i| ItemModel::TwoPl {
+                slope: if i == 4 { slope4 } else { 1.1 },
+                intercept: 1.0 - 0.14 * i as f64,
+            })
+            .collect()
+    };
+    let mut data = simulate_at(&items(1.8), &theta, 41).data().to_vec();
+    data.extend_from_slice(simulate_at(&items(0.4), &theta, 42).data());
+    let data = ResponseMatrix::new(3000, 15, data).unwrap();
+    let groups: Vec<usize> = (0..3000).map(|p| p / 1500).collect();
+    let table = logistic_dif(&data, &groups, 0, 1).unwrap();
+    eprintln!("{:?}", table[4]);
+    assert!(table[4].nonuniform_p_value < 1e-6);
+    assert_ne!(table[4].class, DifClass::A);
+    // Mantel–Haenszel, which sees only uniform DIF, misses most of it.
+    let mh = mantel_haenszel(&data, &groups, 0, 1).unwrap();
+    assert!(mh[4].delta.abs() < 1.0);
+    let false_flags = table
+        .iter()
+        .filter(|r| r.item != 4 && r.total_p_value < 0.01)
+        .count();
+    assert!(false_flags <= 1);
+}
+
+/// R `stats::mantelhaen.test` on simulated two-group data (`tests/reference/dif_mh.*`).
+#[test]
+fn mantel_haenszel_matches_r() {
+    let reference = json("dif_mh.json");
+    let (data, groups) = dif_data();
     let table = mantel_haenszel(&data, &groups, 0, 1).unwrap();
     let col =
         |f: fn(&bagdar::fit::MantelHaenszel) -> f64| -> Vec<f64> { table.iter().map(f).collect() };

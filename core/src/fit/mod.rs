@@ -10,7 +10,9 @@
 //! * [`yen_q3`]: Yen's (1984) Q3 residual correlations.
 //! * [`marginal_reliability`], [`empirical_reliability`].
 //! * [`mantel_haenszel`]: Mantel–Haenszel DIF across two groups (e.g. language forms)
-//!   with the ETS A/B/C classification.
+//!   with the ETS A/B/C classification, and [`logistic_dif`]: logistic-regression DIF
+//!   (Swaminathan & Rogers 1990), uniform and non-uniform. Likelihood-ratio DIF in a
+//!   multi-group IRT model needs multi-group calibration, which does not exist yet.
 //!
 //! Statistics of a calibrated model ([`m2`], [`s_x2`]) take the data, the
 //! [`CalibrationSettings`](crate::calibrate::CalibrationSettings) the fit was run with
@@ -25,7 +27,7 @@ mod reliability;
 mod residual;
 mod sx2;
 
-pub use dif::{DifClass, MantelHaenszel, mantel_haenszel};
+pub use dif::{DifClass, LogisticDif, MantelHaenszel, logistic_dif, mantel_haenszel};
 pub use distribution::chi_square_survival;
 pub use m2::{M2, m2};
 pub use person::{PersonFit, person_fit};
