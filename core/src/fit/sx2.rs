@@ -4,6 +4,7 @@ use super::{chi_square_survival, require_complete, require_persons, rmsea};
 use crate::calibrate::{Calibration, CalibrationSettings, Fitted};
 use crate::error::Result;
 use crate::model::{MAX_CATEGORIES, ResponseCurve, ResponseFunction};
+use crate::quadrature::Quadrature;
 use crate::response::ResponseMatrix;
 use crate::score::sum_score_likelihoods;
 use serde::{Deserialize, Serialize};
@@ -97,58 +98,11 @@ pub fn s_x2(
     for &s in &sums {
         n_s[s] += 1.0;
     }
-    let nodes = quadrature.nodes();
-    let w = quadrature.weights();
-    // Full likelihoods of each sum per node, with their log scales.
-    let mut full = vec![vec![0.0; max_sum + 1]; nodes.len()];
-    let mut full_scale = vec![0.0; nodes.len()];
-    for (q, &theta) in nodes.iter().enumerate() {
-        full_scale[q] = sum_score_likelihoods(&items, theta, &mut full[q]);
-    }
-    let c = full_scale.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let denominator: Vec<f64> = (0..=max_sum)
-        .map(|s| {
-            (0..nodes.len())
-                .map(|q| w[q] * full[q][s] * (full_scale[q] - c).exp())
-                .sum()
-        })
-        .collect();
     let mut out = Vec::with_capacity(items.len());
-    let mut p = [0.0; MAX_CATEGORIES];
     for i in 0..items.len() {
         let k_i = items[i].categories();
-        let rest: Vec<ResponseFunction> = items
-            .iter()
-            .enumerate()
-            .filter(|&(j, _)| j != i)
-            .map(|(_, f)| f.clone())
-            .collect();
-        let max_rest = max_sum - (k_i - 1);
-        let mut column = vec![0.0; max_rest + 1];
-        // Expected table with None where s − k is outside the rest's range.
-        let rows = max_sum.saturating_sub(1);
-        let mut expected: Vec<Vec<Option<f64>>> = vec![vec![Some(0.0); k_i]; rows];
-        for (s, row) in expected.iter_mut().enumerate() {
-            let s = s + 1;
-            for (k, cell) in row.iter_mut().enumerate() {
-                if s < k || s - k > max_rest {
-                    *cell = None;
-                }
-            }
-        }
-        for (q, &theta) in nodes.iter().enumerate() {
-            let scale = sum_score_likelihoods(&rest, theta, &mut column);
-            items[i].probabilities(theta, &mut p);
-            let factor = w[q] * (scale - c).exp();
-            for (s, row) in expected.iter_mut().enumerate() {
-                let s = s + 1;
-                for (k, cell) in row.iter_mut().enumerate() {
-                    if let Some(v) = cell {
-                        *v += factor * p[k] * column[s - k];
-                    }
-                }
-            }
-        }
+        let mut expected = expected_table(&items, &quadrature, i);
+        let rows = expected.len();
         let mut observed: Table = vec![vec![0.0; k_i]; rows];
         for (person, &s) in sums.iter().enumerate() {
             if s >= 1 && s < max_sum {
@@ -156,9 +110,8 @@ pub fn s_x2(
             }
         }
         for (s, row) in expected.iter_mut().enumerate() {
-            let scale = n_s[s + 1] / denominator[s + 1];
             for v in row.iter_mut().flatten() {
-                *v *= scale;
+                *v *= n_s[s + 1];
             }
         }
         let (o, e) = collapse(observed, expected, 1.0);
@@ -182,6 +135,75 @@ pub fn s_x2(
     Ok(out)
 }
 
+/// P(x_i = k | S = s) under the model for s = 1..S−1 (rows) and every category k;
+/// `None` where s − k is not a possible score of the other items.
+///
+/// ```text
+/// P(x_i = k | s) = Σ_q w_q P_ik(θ_q) L^{(−i)}(s − k | θ_q) / Σ_q w_q L(s | θ_q)
+/// ```
+pub(crate) fn expected_table(
+    items: &[ResponseFunction],
+    quadrature: &Quadrature,
+    i: usize,
+) -> Vec<Vec<Option<f64>>> {
+    let max_sum: usize = items.iter().map(|f| f.categories() - 1).sum();
+    let k_i = items[i].categories();
+    let nodes = quadrature.nodes();
+    let w = quadrature.weights();
+    let mut full = vec![vec![0.0; max_sum + 1]; nodes.len()];
+    let mut full_scale = vec![0.0; nodes.len()];
+    for (q, &theta) in nodes.iter().enumerate() {
+        full_scale[q] = sum_score_likelihoods(items, theta, &mut full[q]);
+    }
+    let c = full_scale.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let denominator: Vec<f64> = (0..=max_sum)
+        .map(|s| {
+            (0..nodes.len())
+                .map(|q| w[q] * full[q][s] * (full_scale[q] - c).exp())
+                .sum()
+        })
+        .collect();
+    let mut p = [0.0; MAX_CATEGORIES];
+    let rest: Vec<ResponseFunction> = items
+        .iter()
+        .enumerate()
+        .filter(|&(j, _)| j != i)
+        .map(|(_, f)| f.clone())
+        .collect();
+    let max_rest = max_sum - (k_i - 1);
+    let mut column = vec![0.0; max_rest + 1];
+    // Expected table with None where s − k is outside the rest's range.
+    let rows = max_sum.saturating_sub(1);
+    let mut expected: Vec<Vec<Option<f64>>> = vec![vec![Some(0.0); k_i]; rows];
+    for (s, row) in expected.iter_mut().enumerate() {
+        let s = s + 1;
+        for (k, cell) in row.iter_mut().enumerate() {
+            if s < k || s - k > max_rest {
+                *cell = None;
+            }
+        }
+    }
+    for (q, &theta) in nodes.iter().enumerate() {
+        let scale = sum_score_likelihoods(&rest, theta, &mut column);
+        items[i].probabilities(theta, &mut p);
+        let factor = w[q] * (scale - c).exp();
+        for (s, row) in expected.iter_mut().enumerate() {
+            let s = s + 1;
+            for (k, cell) in row.iter_mut().enumerate() {
+                if let Some(v) = cell {
+                    *v += factor * p[k] * column[s - k];
+                }
+            }
+        }
+    }
+    for (s, row) in expected.iter_mut().enumerate() {
+        for v in row.iter_mut().flatten() {
+            *v /= denominator[s + 1];
+        }
+    }
+    expected
+}
+
 fn row_sum(row: &[f64]) -> f64 {
     row.iter().sum()
 }
@@ -193,7 +215,7 @@ fn add_row(table: &mut Table, from: usize, to: usize) {
 
 /// R `mirt`'s `collapseCells` for one item (mincell as given); expected cells that end
 /// at 0 are `None` (left out of the statistic and the cell count).
-fn collapse(
+pub(crate) fn collapse(
     mut observed: Table,
     expected: Vec<Vec<Option<f64>>>,
     mincell: f64,
