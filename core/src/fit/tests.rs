@@ -94,7 +94,7 @@ fn s_x2_expected_table_matches_pattern_enumeration() {
             joint[s][i][x] += prob;
         }
     }
-    for i in 0..items.len() {
+    for (i, _) in items.iter().enumerate() {
         let table = super::sx2::expected_table(&items, &q, i);
         assert_eq!(table.len(), max_sum - 1);
         for (r, row) in table.iter().enumerate() {
