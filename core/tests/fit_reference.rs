@@ -5,7 +5,7 @@ use bagdar::Error;
 use bagdar::calibrate::{Calibration, CalibrationSettings, calibrate};
 use bagdar::fit::{
     DifClass, chi_square_survival, empirical_reliability, infit_outfit, logistic_dif, m2,
-    mantel_haenszel, marginal_reliability, person_fit, s_x2, yen_q3,
+    mantel_haenszel, mantel_ordinal, marginal_reliability, person_fit, s_x2, yen_q3,
 };
 use bagdar::model::{ItemModel, ModelKind, ResponseFunction};
 use bagdar::quadrature::{Grid, Prior, Quadrature};
@@ -665,4 +665,46 @@ fn mantel_haenszel_matches_r() {
     for r in &table {
         eprintln!("{:?}", r);
     }
+}
+
+/// Mantel's ordinal test and SMD against an R implementation, and on 0/1 items against
+/// `stats::mantelhaen.test(correct = FALSE)` (`tests/reference/dif_ordinal.json`).
+#[test]
+fn mantel_ordinal_matches_r() {
+    let reference = json("dif_ordinal.json");
+    let text = std::fs::read_to_string(reference_path("dif_ordinal.txt")).unwrap();
+    let mut groups = Vec::new();
+    let mut rows = Vec::new();
+    for line in text.lines() {
+        let (g, pattern) = line.split_once(' ').unwrap();
+        groups.push(g.parse::<usize>().unwrap());
+        rows.push(pattern.bytes().map(|b| Some(b - b'0')).collect::<Vec<_>>());
+    }
+    let data = ResponseMatrix::from_rows(&rows).unwrap();
+    let table = mantel_ordinal(&data, &groups, 0, 1).unwrap();
+    let col =
+        |f: fn(&bagdar::fit::OrdinalDif) -> f64| -> Vec<f64> { table.iter().map(f).collect() };
+    for (name, got) in [
+        ("chi_square", col(|r| r.chi_square)),
+        ("smd", col(|r| r.smd)),
+        ("effect_size", col(|r| r.effect_size)),
+    ] {
+        assert!(max_abs_diff(name, &got, &numbers(&reference[name])) < 1e-9);
+    }
+    assert_eq!(table[1].class, DifClass::C);
+    assert!(table[1].smd < 0.0);
+    // Dichotomous items: Mantel's test is the uncorrected Mantel–Haenszel test.
+    let (data, groups) = dif_data();
+    let got: Vec<f64> = mantel_ordinal(&data, &groups, 0, 1)
+        .unwrap()
+        .iter()
+        .map(|r| r.chi_square)
+        .collect();
+    assert!(
+        max_abs_diff(
+            "uncorrected MH",
+            &got,
+            &numbers(&reference["dichotomous_chi_square"])
+        ) < 1e-9
+    );
 }

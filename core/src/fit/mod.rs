@@ -10,7 +10,8 @@
 //! * [`yen_q3`]: Yen's (1984) Q3 residual correlations.
 //! * [`marginal_reliability`], [`empirical_reliability`].
 //! * [`mantel_haenszel`]: Mantel–Haenszel DIF across two groups (e.g. language forms)
-//!   with the ETS A/B/C classification, and [`logistic_dif`]: logistic-regression DIF
+//!   with the ETS A/B/C classification; [`mantel_ordinal`]: Mantel's test with the
+//!   standardized mean difference for polytomous (Likert) items; and [`logistic_dif`]: logistic-regression DIF
 //!   (Swaminathan & Rogers 1990), uniform and non-uniform. Likelihood-ratio DIF in a
 //!   multi-group IRT model needs multi-group calibration, which does not exist yet.
 //!
@@ -27,7 +28,10 @@ mod reliability;
 mod residual;
 mod sx2;
 
-pub use dif::{DifClass, LogisticDif, MantelHaenszel, logistic_dif, mantel_haenszel};
+pub use dif::{
+    DifClass, LogisticDif, MantelHaenszel, OrdinalDif, logistic_dif, mantel_haenszel,
+    mantel_ordinal,
+};
 pub use distribution::chi_square_survival;
 pub use m2::{M2, m2};
 pub use person::{PersonFit, person_fit};
