@@ -336,6 +336,22 @@ fn q3_finds_a_dependent_pair() {
     );
     assert_eq!(q3.max_pair, (2, 6));
     assert!(q3.max_centred > 0.2);
+    // Chen–Thissen LD X² flags the same pair, with a positive sign.
+    let q = Quadrature::new(&Grid::default(), &Prior::default()).unwrap();
+    let pairs = bagdar::fit::ld_x2(&data, &functions(&items), &q).unwrap();
+    let worst = pairs
+        .iter()
+        .max_by(|a, b| a.chi_square.total_cmp(&b.chi_square))
+        .unwrap();
+    eprintln!("LD X2 worst {worst:?}");
+    assert_eq!((worst.first, worst.second), (2, 6));
+    assert!(worst.p_value < 1e-10 && worst.cramers_v > 0.1);
+    // (Pairs with item 6 also misfit: copying changed its difficulty; the others do not.)
+    let others = pairs
+        .iter()
+        .filter(|p| p.first != 6 && p.second != 6 && p.p_value < 0.001)
+        .count();
+    assert!(others <= 1);
     // The other pairs stay near the mean.
     for i in 0..8 {
         for j in i + 1..8 {

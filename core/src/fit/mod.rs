@@ -7,7 +7,8 @@
 //! * [`infit_outfit`]: infit and outfit mean squares with their standardized Zstd.
 //! * [`person_fit`]: the person-fit statistics lz (Drasgow, Levine & Williams 1985) and
 //!   lz* (Snijders 2001).
-//! * [`yen_q3`]: Yen's (1984) Q3 residual correlations.
+//! * [`yen_q3`]: Yen's (1984) Q3 residual correlations; [`ld_x2`]: Chen & Thissen's
+//!   (1997) local-dependence X² per item pair.
 //! * [`marginal_reliability`], [`empirical_reliability`].
 //! * [`mantel_haenszel`]: Mantel–Haenszel DIF across two groups (e.g. language forms)
 //!   with the ETS A/B/C classification; [`mantel_ordinal`]: Mantel's test with the
@@ -36,7 +37,7 @@ pub use distribution::chi_square_survival;
 pub use m2::{M2, m2};
 pub use person::{PersonFit, person_fit};
 pub use reliability::{empirical_reliability, marginal_reliability};
-pub use residual::{ItemMeanSquares, Q3, infit_outfit, yen_q3};
+pub use residual::{ItemMeanSquares, LocalDependence, Q3, infit_outfit, ld_x2, yen_q3};
 pub use sx2::{SX2, s_x2};
 
 use crate::error::{Error, Result};

@@ -262,3 +262,146 @@ pub fn yen_q3(responses: &ResponseMatrix, items: &[ResponseFunction], theta: &[f
         max_pair: best.1,
     })
 }
+
+/// Chen & Thissen's local-dependence X² of one item pair.
+///
+/// # Formula
+///
+/// ```text
+/// O_ab  = persons answering the pair with categories (a, b)       (both answered: N_ij)
+/// E_ab  = N_ij Σ_q w_q P_ia(θ_q) P_jb(θ_q)
+/// X²    = Σ_{a,b} (O_ab − E_ab)² / E_ab,    df = (K_i − 1)(K_j − 1)
+/// V     = ±√(X² / (N_ij (min(K_i, K_j) − 1)))   (Cramér's V), signed by the observed
+///         minus model-implied covariance of the two item scores
+/// ```
+///
+/// Positive V with a large X² flags a pair more alike than the model implies (shared
+/// stimulus, redundant wording). Chen & Thissen (1997), J. Educ. Behav. Stat. 22.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LocalDependence {
+    /// First item index.
+    pub first: usize,
+    /// Second item index (> first).
+    pub second: usize,
+    /// The X² statistic.
+    pub chi_square: f64,
+    /// Degrees of freedom (K_i − 1)(K_j − 1).
+    pub df: usize,
+    /// P(χ²_df ≥ X²) (approximate: the statistic is not exactly chi-square).
+    pub p_value: f64,
+    /// Signed Cramér's V.
+    pub cramers_v: f64,
+}
+
+/// Local-dependence X² of every item pair under the model (`items` on `quadrature`,
+/// the population distribution of the calibration).
+///
+/// # Errors
+///
+/// [`Error::WrongItemCount`] or [`Error::ResponseOutOfRange`] when the data do not fit
+/// the items; [`Error::WrongCount`] for fewer than 2 items.
+///
+/// # Examples
+///
+/// ```
+/// use bagdar::fit::ld_x2;
+/// use bagdar::model::ItemModel;
+/// use bagdar::quadrature::{Grid, Prior, Quadrature};
+/// use bagdar::simulate::responses;
+/// let models: Vec<ItemModel> = (0..5).map(|i| ItemModel::TwoPl { slope: 1.2, intercept: 0.3 * i as f64 - 0.6 }).collect();
+/// let items: Vec<_> = models.iter().map(|m| m.response_function("")).collect::<Result<_, _>>()?;
+/// let q = Quadrature::new(&Grid::default(), &Prior::default())?;
+/// let theta: Vec<f64> = (0..2000).map(|p| bagdar::decide::normal_quantile((p as f64 + 0.5) / 2000.0)).collect();
+/// let pairs = ld_x2(&responses(&items, &theta, 3), &items, &q)?;
+/// assert_eq!(pairs.len(), 10);
+/// assert!(pairs.iter().all(|p| p.df == 1 && p.cramers_v.abs() < 0.1));
+/// # Ok::<(), bagdar::Error>(())
+/// ```
+pub fn ld_x2(
+    responses: &ResponseMatrix,
+    items: &[ResponseFunction],
+    quadrature: &crate::quadrature::Quadrature,
+) -> Result<Vec<LocalDependence>> {
+    responses.check(items, None)?;
+    let n = items.len();
+    if n < 2 {
+        return Err(Error::WrongCount {
+            item: "LD X2".into(),
+            field: "items".into(),
+            expected: 2,
+            found: n,
+        });
+    }
+    let nodes = quadrature.nodes();
+    let w = quadrature.weights();
+    let q_len = nodes.len();
+    // probabilities[i][q * K + k]
+    let probabilities: Vec<Vec<f64>> = items
+        .iter()
+        .map(|f| {
+            let k = f.categories();
+            let mut out = vec![0.0; q_len * k];
+            let mut p = [0.0; MAX_CATEGORIES];
+            for (q, &theta) in nodes.iter().enumerate() {
+                f.probabilities(theta, &mut p);
+                out[q * k..(q + 1) * k].copy_from_slice(&p[..k]);
+            }
+            out
+        })
+        .collect();
+    let mut out = Vec::with_capacity(n * (n - 1) / 2);
+    for i in 0..n {
+        for j in i + 1..n {
+            let (ki, kj) = (items[i].categories(), items[j].categories());
+            let mut observed = vec![0.0; ki * kj];
+            for p in 0..responses.persons() {
+                let (a, b) = (responses.row(p)[i], responses.row(p)[j]);
+                if a != MISSING && b != MISSING {
+                    observed[a as usize * kj + b as usize] += 1.0;
+                }
+            }
+            let total: f64 = observed.iter().sum();
+            let mut expected = vec![0.0; ki * kj];
+            for q in 0..q_len {
+                for a in 0..ki {
+                    for b in 0..kj {
+                        expected[a * kj + b] +=
+                            w[q] * probabilities[i][q * ki + a] * probabilities[j][q * kj + b];
+                    }
+                }
+            }
+            let mut chi_square = 0.0;
+            let (mut cov_o, mut cov_e) = (0.0, 0.0);
+            let (mut mo_a, mut mo_b, mut me_a, mut me_b) = (0.0, 0.0, 0.0, 0.0);
+            for a in 0..ki {
+                for b in 0..kj {
+                    let e = expected[a * kj + b];
+                    let o = observed[a * kj + b];
+                    let en = e * total;
+                    if en > 0.0 {
+                        chi_square += (o - en).powi(2) / en;
+                    }
+                    let (x, y) = (a as f64, b as f64);
+                    cov_o += x * y * o / total;
+                    cov_e += x * y * e;
+                    mo_a += x * o / total;
+                    mo_b += y * o / total;
+                    me_a += x * e;
+                    me_b += y * e;
+                }
+            }
+            let sign = ((cov_o - mo_a * mo_b) - (cov_e - me_a * me_b)).signum();
+            let df = (ki - 1) * (kj - 1);
+            let cramers_v = sign * (chi_square / (total * (ki.min(kj) - 1) as f64)).sqrt();
+            out.push(LocalDependence {
+                first: i,
+                second: j,
+                chi_square,
+                df,
+                p_value: super::chi_square_survival(chi_square, df as f64),
+                cramers_v,
+            });
+        }
+    }
+    Ok(out)
+}
