@@ -463,3 +463,77 @@ fn invert_diagonal(info: Vec<Vec<f64>>) -> Vec<f64> {
     }
     (0..n).map(|i| a[i][n + i].sqrt()).collect()
 }
+
+#[test]
+fn rating_scale_se_after_recentring_match_brute_force() {
+    // RSM: c_j per item, thresholds τ shared and centred (Σ τ = 0), latent SD free.
+    let truth: Vec<ItemModel> = (0..5)
+        .map(|i| ItemModel::RatingScale {
+            intercept: 0.6 - 0.3 * i as f64,
+            thresholds: vec![-1.0, 0.2, 0.8],
+        })
+        .collect();
+    let data = simulate(
+        &truth,
+        &Simulation {
+            persons: 1500,
+            mean: 0.0,
+            sd: 1.3,
+            missing: 0.0,
+            seed: 5,
+        },
+    )
+    .unwrap()
+    .responses;
+    let fit = with_se(
+        &data,
+        CalibrationSettings {
+            model: ModelKind::RatingScale,
+            ..Default::default()
+        },
+    );
+    let se = fit.se.as_ref().unwrap();
+    // Free parameters of the brute force: c_1..c_5, τ_1, τ_2 (τ_3 = −τ_1 − τ_2), σ.
+    let (cs, taus): (Vec<f64>, Vec<f64>) = {
+        let mut cs = Vec::new();
+        let mut taus = Vec::new();
+        for m in &fit.items {
+            if let ItemModel::RatingScale {
+                intercept,
+                thresholds,
+            } = m
+            {
+                cs.push(*intercept);
+                taus = thresholds.clone();
+            }
+        }
+        (cs, taus)
+    };
+    assert!(taus.iter().sum::<f64>().abs() < 1e-9);
+    let mut beta = cs.clone();
+    beta.extend([taus[0], taus[1], fit.latent_sd]);
+    let build = |b: &[f64]| {
+        let t = vec![b[5], b[6], -b[5] - b[6]];
+        let items = (0..5)
+            .map(|i| ItemModel::RatingScale {
+                intercept: b[i],
+                thresholds: t.clone(),
+            })
+            .collect();
+        (items, b[7])
+    };
+    let direct = brute_force_se(&beta, build, &data);
+    let got_c: Vec<f64> = se.items.iter().map(|s| s.intercepts[0].unwrap()).collect();
+    assert!(relative("rsm c_j", &got_c, &direct[..5]) < 1e-5);
+    let got_t: Vec<f64> = se.items[0].thresholds[..2]
+        .iter()
+        .map(|v| v.unwrap())
+        .collect();
+    assert!(relative("rsm τ_1, τ_2", &got_t, &direct[5..7]) < 1e-5);
+    assert!(relative("latent sd", &[se.latent_sd.unwrap()], &direct[7..]) < 1e-5);
+    // Every item reports the same shared thresholds' SEs.
+    for s in &se.items {
+        assert_eq!(s.thresholds, se.items[0].thresholds);
+        assert_eq!(s.slope, None);
+    }
+}
