@@ -58,6 +58,10 @@ pub struct ItemStandardErrors {
 /// derivative of the exact gradient agrees with it to about 1e-8 relative. Costs 2 E-steps
 /// per free parameter.
 ///
+/// The SEs are computed at the returned estimates whatever the [`super::FitStatus`]; they
+/// describe the sampling error only at a converged fit. Parameters that were not
+/// estimated (anchored items, fixed slopes) have `None`.
+///
 /// References: Louis (1982); Oakes (1999), J. R. Stat. Soc. B 61; Chalmers (2018),
 /// J. Educ. Meas. 55 (numerical derivatives of the EM gradient).
 ///
