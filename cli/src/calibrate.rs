@@ -28,6 +28,10 @@ pub struct CalibrateArgs {
     /// (e.g. 5,17: mean 0.23). Without it guessing is estimated by maximum likelihood.
     #[arg(long)]
     guessing_prior: Option<String>,
+    /// Leave the standard errors out of the report (they cost 2 E-steps per estimated
+    /// parameter, more than the fit itself on long scales).
+    #[arg(long)]
+    no_standard_errors: bool,
     /// Most EM cycles per scale.
     #[arg(long, default_value_t = 500)]
     max_iterations: usize,
@@ -40,7 +44,7 @@ pub fn calibrate(args: CalibrateArgs) -> Result<(), Failure> {
     let instrument = load_instrument(&args.instrument)?;
     let mut settings = CalibrationSettings {
         max_iterations: args.max_iterations,
-        standard_errors: args.report.is_some(),
+        standard_errors: args.report.is_some() && !args.no_standard_errors,
         ..CalibrationSettings::default()
     };
     if let Some(text) = &args.guessing_prior {
