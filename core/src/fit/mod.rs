@@ -12,9 +12,11 @@
 //! * [`marginal_reliability`], [`empirical_reliability`].
 //! * [`mantel_haenszel`]: Mantel–Haenszel DIF across two groups (e.g. language forms)
 //!   with the ETS A/B/C classification; [`mantel_ordinal`]: Mantel's test with the
-//!   standardized mean difference for polytomous (Likert) items; and [`logistic_dif`]: logistic-regression DIF
-//!   (Swaminathan & Rogers 1990), uniform and non-uniform. Likelihood-ratio DIF in a
-//!   multi-group IRT model needs multi-group calibration, which does not exist yet.
+//!   standardized mean difference for polytomous (Likert) items; [`logistic_dif`]:
+//!   logistic-regression DIF (Swaminathan & Rogers 1990), uniform and non-uniform.
+//!   Likelihood-ratio DIF in a multi-group IRT model needs multi-group calibration,
+//!   which does not exist yet. The DIF procedures compare two groups at a time (e.g.
+//!   kk against ru); the matching score is the observed total, without purification.
 //!
 //! Statistics of a calibrated model ([`m2`], [`s_x2`]) take the data, the
 //! [`CalibrationSettings`](crate::calibrate::CalibrationSettings) the fit was run with
