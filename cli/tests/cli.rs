@@ -356,6 +356,12 @@ fn calibrate_recovers_the_generating_parameters() {
             "{}",
             scale["scale"]
         );
+        // Standard errors of every estimated parameter (observed information).
+        let se = &scale["calibration"]["se"];
+        assert_eq!(se["positive_definite"], true, "{}", scale["scale"]);
+        for item in se["items"].as_array().unwrap() {
+            assert!(item["intercepts"][0].as_f64().unwrap() > 0.0);
+        }
     }
     // Slopes of the 80 Likert items: RMSE against the generating values.
     let (mut sum, mut n) = (0.0, 0.0);

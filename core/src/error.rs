@@ -202,6 +202,55 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A statistic that needs complete data met a missing response.
+    #[error("{statistic} needs complete data: person {person}, item {item} is missing")]
+    MissingResponse {
+        /// Which statistic (`M2`, `S-X2`, …).
+        statistic: &'static str,
+        /// Person (row) index, 0-based.
+        person: usize,
+        /// Item index.
+        item: String,
+    },
+    /// Too few persons for a statistic.
+    #[error("{statistic} needs at least {needed} persons, found {found}")]
+    TooFewPersons {
+        /// Which statistic.
+        statistic: &'static str,
+        /// Minimum.
+        needed: usize,
+        /// Persons available.
+        found: usize,
+    },
+    /// A per-person vector (θ, groups) has the wrong length.
+    #[error("{what} has {found} entries, expected one per person ({expected})")]
+    WrongLength {
+        /// Which vector (`theta`, `groups`).
+        what: &'static str,
+        /// Persons.
+        expected: usize,
+        /// Entries found.
+        found: usize,
+    },
+    /// The group labels cannot define the comparison asked for.
+    #[error("groups: {message}")]
+    InvalidGroups {
+        /// What is wrong.
+        message: String,
+    },
+    /// A fit statistic has no degrees of freedom: the model has as many parameters as
+    /// the statistic has moments.
+    #[error(
+        "{statistic}: {moments} moments but {parameters} estimated parameters leave no degrees of freedom"
+    )]
+    NoDegreesOfFreedom {
+        /// Which statistic.
+        statistic: &'static str,
+        /// Moments (or cells) of the statistic.
+        moments: usize,
+        /// Estimated parameters.
+        parameters: usize,
+    },
     /// Response times do not fit the instrument.
     #[error("person {person}: {message}")]
     InvalidTimings {
@@ -271,6 +320,11 @@ impl Error {
             Error::MissingNorms { .. } => "missing_norms",
             Error::InvalidDecisionData { .. } => "invalid_decision_data",
             Error::InvalidTimings { .. } => "invalid_timings",
+            Error::MissingResponse { .. } => "missing_response",
+            Error::TooFewPersons { .. } => "too_few_persons",
+            Error::WrongLength { .. } => "wrong_length",
+            Error::InvalidGroups { .. } => "invalid_groups",
+            Error::NoDegreesOfFreedom { .. } => "no_degrees_of_freedom",
         }
     }
 
@@ -291,10 +345,15 @@ impl Error {
             | Error::NoResponses { .. }
             | Error::UnobservedCategory { .. }
             | Error::InvalidDecisionData { .. }
-            | Error::InvalidTimings { .. } => ErrorCategory::ResponseData,
-            Error::InvalidSetting { .. } | Error::UnknownId { .. } | Error::MissingNorms { .. } => {
-                ErrorCategory::Settings
-            }
+            | Error::InvalidTimings { .. }
+            | Error::MissingResponse { .. }
+            | Error::TooFewPersons { .. }
+            | Error::WrongLength { .. }
+            | Error::InvalidGroups { .. } => ErrorCategory::ResponseData,
+            Error::InvalidSetting { .. }
+            | Error::UnknownId { .. }
+            | Error::MissingNorms { .. }
+            | Error::NoDegreesOfFreedom { .. } => ErrorCategory::Settings,
             Error::NumericalFailure { .. }
             | Error::DegenerateSlope { .. }
             | Error::NotConverged { .. } => ErrorCategory::Convergence,

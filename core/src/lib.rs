@@ -19,6 +19,7 @@ pub mod batch;
 pub mod calibrate;
 pub mod decide;
 pub mod error;
+pub mod fit;
 #[doc(hidden)]
 pub mod fuzz;
 pub mod instrument;

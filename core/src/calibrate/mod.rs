@@ -16,25 +16,33 @@
 //! proportions), SQUAREM, at most 500 cycles, converged when the objective changes by
 //! less than 1e-9·(1 + |ℓ|) and no parameter by more than 1e-5 in one cycle.
 //!
-//! Out of scope so far: multi-group calibration, standard errors of item parameters,
-//! fit statistics, DIF and linking.
+//! Standard errors ([`StandardErrors`], on request) come from the observed information:
+//! central differences of the exact gradient of the marginal log-likelihood.
+//!
+//! Out of scope so far: multi-group calibration and linking (fit statistics and DIF are
+//! in [`crate::fit`]).
 
 mod battery;
 mod em;
 mod expected;
+mod fitted;
 mod mstep;
 mod parameters;
 mod settings;
 mod simulate;
+mod standard_errors;
 mod summary;
 
 pub use battery::{ScaleCalibration, calibrate_battery};
 pub use expected::ExpectedCounts;
+pub(crate) use fitted::Fitted;
 pub use settings::{
     Acceleration, BetaPrior, CalibrationSettings, CheckedSettings, ItemSpec, LogNormal,
     NormalPrior, ParameterPriors, Population, Tolerance,
 };
 pub use simulate::{Simulated, Simulation, simulate};
+pub(crate) use standard_errors::invert_spd;
+pub use standard_errors::{ItemStandardErrors, STANDARD_ERROR_METHOD, StandardErrors};
 pub use summary::DataSummary;
 
 use crate::error::{Error, Result};
@@ -128,6 +136,10 @@ pub struct Calibration {
     /// The objective (log-likelihood + log prior) at the start and after every cycle;
     /// never decreasing.
     pub history: Vec<f64>,
+    /// Standard errors of the estimates when [`CalibrationSettings::standard_errors`]
+    /// was set (see [`StandardErrors`] for the method); `None` otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub se: Option<StandardErrors>,
 }
 
 impl Calibration {
@@ -311,6 +323,17 @@ where
     };
     let outcome = problem.run(start)?;
     let x = &outcome.x;
+    let se = if settings.standard_errors {
+        Some(standard_errors::compute(
+            &layout,
+            x,
+            &settings.nodes,
+            &settings.priors,
+            |point| Ok(problem.evaluate(point)?.map(|e| e.counts)),
+        )?)
+    } else {
+        None
+    };
     let mut items: Vec<ItemModel> = (0..layout.items.len())
         .map(|i| layout.model(i, x))
         .collect();
@@ -342,6 +365,7 @@ where
         latent_mean,
         latent_sd,
         history: outcome.history,
+        se,
     })
 }
 

@@ -197,6 +197,10 @@ pub struct CalibrationSettings {
     pub tolerance: Tolerance,
     /// EM acceleration.
     pub acceleration: Acceleration,
+    /// Compute standard errors of the item parameters after the fit
+    /// ([`super::StandardErrors`]; 2 E-steps per free parameter). Off by default, as in
+    /// R `mirt` (`SE = FALSE`).
+    pub standard_errors: bool,
 }
 
 impl Default for CalibrationSettings {
@@ -210,6 +214,7 @@ impl Default for CalibrationSettings {
             max_iterations: 500,
             tolerance: Tolerance::default(),
             acceleration: Acceleration::Squarem,
+            standard_errors: false,
         }
     }
 }
@@ -227,6 +232,7 @@ pub struct CheckedSettings {
     pub(crate) max_iterations: usize,
     pub(crate) tolerance: Tolerance,
     pub(crate) acceleration: Acceleration,
+    pub(crate) standard_errors: bool,
 }
 
 impl CheckedSettings {
@@ -333,6 +339,7 @@ impl CalibrationSettings {
             max_iterations: self.max_iterations,
             tolerance: tol,
             acceleration: self.acceleration,
+            standard_errors: self.standard_errors,
         })
     }
 }

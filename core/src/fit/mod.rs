@@ -1,0 +1,85 @@
+//! Model fit, person fit, local dependence, reliability and DIF.
+//!
+//! * [`m2`]: the limited-information M2 statistic of Maydeu-Olivares & Joe (2006) (M2*
+//!   for polytomous items) with df, p-value, RMSEA and SRMSR.
+//! * [`s_x2`]: Orlando & Thissen's (2000) summed-score item fit S-X2, with R `mirt`'s
+//!   cell-collapsing rule.
+//! * [`infit_outfit`]: infit and outfit mean squares with their standardized Zstd.
+//! * [`person_fit`]: the person-fit statistics lz (Drasgow, Levine & Williams 1985) and
+//!   lz* (Snijders 2001).
+//! * [`yen_q3`]: Yen's (1984) Q3 residual correlations; [`ld_x2`]: Chen & Thissen's
+//!   (1997) local-dependence X² per item pair.
+//! * [`marginal_reliability`], [`empirical_reliability`].
+//! * [`mantel_haenszel`]: Mantel–Haenszel DIF across two groups (e.g. language forms)
+//!   with the ETS A/B/C classification; [`mantel_ordinal`]: Mantel's test with the
+//!   standardized mean difference for polytomous (Likert) items; [`logistic_dif`]:
+//!   logistic-regression DIF (Swaminathan & Rogers 1990), uniform and non-uniform.
+//!   Likelihood-ratio DIF in a multi-group IRT model needs multi-group calibration,
+//!   which does not exist yet. The DIF procedures compare two groups at a time (e.g.
+//!   kk against ru); the matching score is the observed total, without purification.
+//!
+//! Statistics of a calibrated model ([`m2`], [`s_x2`]) take the data, the
+//! [`CalibrationSettings`](crate::calibrate::CalibrationSettings) the fit was run with
+//! and the [`Calibration`](crate::calibrate::Calibration), so they know which
+//! parameters were estimated (their number enters the degrees of freedom).
+
+mod dif;
+mod distribution;
+mod m2;
+mod person;
+mod reliability;
+mod residual;
+mod sx2;
+
+pub use dif::{
+    DifClass, LogisticDif, MantelHaenszel, OrdinalDif, logistic_dif, mantel_haenszel,
+    mantel_ordinal,
+};
+pub use distribution::chi_square_survival;
+pub use m2::{M2, m2};
+pub use person::{PersonFit, person_fit};
+pub use reliability::{empirical_reliability, marginal_reliability};
+pub use residual::{ItemMeanSquares, LocalDependence, Q3, infit_outfit, ld_x2, yen_q3};
+pub use sx2::{SX2, s_x2};
+
+use crate::error::{Error, Result};
+use crate::response::{MISSING, ResponseMatrix};
+
+/// [`Error::MissingResponse`] for the first missing response, for statistics that need
+/// complete data.
+fn require_complete(responses: &ResponseMatrix, statistic: &'static str) -> Result<()> {
+    for p in 0..responses.persons() {
+        if let Some(i) = responses.row(p).iter().position(|&x| x == MISSING) {
+            return Err(Error::MissingResponse {
+                statistic,
+                person: p,
+                item: format!("#{i}"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// [`Error::TooFewPersons`] below `needed` persons.
+fn require_persons(found: usize, needed: usize, statistic: &'static str) -> Result<()> {
+    if found < needed {
+        return Err(Error::TooFewPersons {
+            statistic,
+            needed,
+            found,
+        });
+    }
+    Ok(())
+}
+
+/// RMSEA of a chi-square as R `mirt` computes it: √(max(X²/df − 1, 0)/(N − 1)); NaN
+/// when df ≤ 0.
+fn rmsea(statistic: f64, df: f64, persons: f64) -> f64 {
+    if df.is_nan() || df <= 0.0 {
+        return f64::NAN;
+    }
+    ((statistic / df - 1.0).max(0.0) / (persons - 1.0)).sqrt()
+}
+
+#[cfg(test)]
+mod tests;
