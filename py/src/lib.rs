@@ -3,6 +3,7 @@
 
 mod calibrate;
 mod error;
+mod fit;
 mod instrument;
 mod score;
 
@@ -14,6 +15,9 @@ fn _bagdar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     error::register(m)?;
     m.add_class::<instrument::Instrument>()?;
     m.add_function(wrap_pyfunction!(calibrate::calibrate, m)?)?;
+    m.add_function(wrap_pyfunction!(fit::m2, m)?)?;
+    m.add_function(wrap_pyfunction!(fit::item_fit, m)?)?;
+    m.add_function(wrap_pyfunction!(fit::dif, m)?)?;
     m.add_function(wrap_pyfunction!(score::score_items, m)?)?;
     m.add_function(wrap_pyfunction!(score::sum_score_table, m)?)?;
     m.add_function(wrap_pyfunction!(score::plausible_values, m)?)?;

@@ -615,3 +615,77 @@ pub fn mantel_ordinal(
     }
     Ok(out)
 }
+
+/// A DIF procedure, by the name used on the command line and in Python.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DifMethod {
+    /// [`mantel_haenszel`] (`"mh"`): dichotomous items.
+    #[serde(rename = "mh")]
+    MantelHaenszel,
+    /// [`mantel_ordinal`] (`"mantel"`): ordinal items.
+    Mantel,
+    /// [`logistic_dif`] (`"logistic"`).
+    Logistic,
+}
+
+impl std::str::FromStr for DifMethod {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self> {
+        match text {
+            "mh" => Ok(DifMethod::MantelHaenszel),
+            "mantel" => Ok(DifMethod::Mantel),
+            "logistic" => Ok(DifMethod::Logistic),
+            other => Err(Error::setting(
+                "dif method",
+                format!("{other:?} is not mh, mantel or logistic"),
+            )),
+        }
+    }
+}
+
+/// The table of one DIF procedure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum DifTable {
+    /// From [`mantel_haenszel`].
+    MantelHaenszel(Vec<MantelHaenszel>),
+    /// From [`mantel_ordinal`].
+    Mantel(Vec<OrdinalDif>),
+    /// From [`logistic_dif`].
+    Logistic(Vec<LogisticDif>),
+}
+
+/// Runs the chosen DIF procedure.
+///
+/// # Errors
+///
+/// As the procedure.
+///
+/// # Examples
+///
+/// ```
+/// use bagdar::fit::{DifMethod, DifTable, dif};
+/// let method: DifMethod = "mh".parse()?;
+/// assert_eq!(method, DifMethod::MantelHaenszel);
+/// assert!("sibtest".parse::<DifMethod>().is_err());
+/// # Ok::<(), bagdar::Error>(())
+/// ```
+pub fn dif(
+    responses: &ResponseMatrix,
+    groups: &[usize],
+    reference: usize,
+    focal: usize,
+    method: DifMethod,
+) -> Result<DifTable> {
+    Ok(match method {
+        DifMethod::MantelHaenszel => {
+            DifTable::MantelHaenszel(mantel_haenszel(responses, groups, reference, focal)?)
+        }
+        DifMethod::Mantel => DifTable::Mantel(mantel_ordinal(responses, groups, reference, focal)?),
+        DifMethod::Logistic => {
+            DifTable::Logistic(logistic_dif(responses, groups, reference, focal)?)
+        }
+    })
+}

@@ -32,8 +32,8 @@ mod residual;
 mod sx2;
 
 pub use dif::{
-    DifClass, LogisticDif, MantelHaenszel, OrdinalDif, logistic_dif, mantel_haenszel,
-    mantel_ordinal,
+    DifClass, DifMethod, DifTable, LogisticDif, MantelHaenszel, OrdinalDif, dif, logistic_dif,
+    mantel_haenszel, mantel_ordinal,
 };
 pub use distribution::chi_square_survival;
 pub use m2::{M2, m2};
@@ -83,3 +83,63 @@ fn rmsea(statistic: f64, df: f64, persons: f64) -> f64 {
 
 #[cfg(test)]
 mod tests;
+
+/// The item-fit table of a calibration: S-X2 and the infit/outfit mean squares at each
+/// person's WLE under the calibrated items.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ItemFit {
+    /// Orlando–Thissen S-X2.
+    pub s_x2: SX2,
+    /// Infit and outfit with their Zstd.
+    pub mean_squares: ItemMeanSquares,
+}
+
+/// [`s_x2`] and [`infit_outfit`] for every item of a calibration, θ being each person's
+/// Warm (1989) WLE: finite for every pattern and, unlike EAP, not shrunk toward the
+/// mean, so the residuals are not inflated.
+///
+/// # Errors
+///
+/// As [`s_x2`] (complete data, at least two persons) and [`infit_outfit`].
+///
+/// # Examples
+///
+/// ```
+/// use bagdar::calibrate::{CalibrationSettings, Simulation, calibrate, simulate};
+/// use bagdar::model::ItemModel;
+/// let items: Vec<ItemModel> = (0..20)
+///     .map(|i| ItemModel::TwoPl { slope: 1.0 + 0.05 * i as f64, intercept: 1.5 - 0.15 * i as f64 })
+///     .collect();
+/// let simulation = Simulation { persons: 800, mean: 0.0, sd: 1.0, missing: 0.0, seed: 7 };
+/// let data = simulate(&items, &simulation)?.responses;
+/// let settings = CalibrationSettings::default();
+/// let fit = calibrate(&data, &settings)?;
+/// let table = bagdar::fit::item_fit(&data, &settings, &fit)?;
+/// assert_eq!(table.len(), 20);
+/// for f in &table {
+///     assert!((f.mean_squares.infit - 1.0).abs() < 0.15, "{f:?}");
+///     assert!(f.s_x2.p_value > 0.001);
+/// }
+/// # Ok::<(), bagdar::Error>(())
+/// ```
+pub fn item_fit(
+    responses: &ResponseMatrix,
+    settings: &crate::calibrate::CalibrationSettings,
+    fit: &crate::calibrate::Calibration,
+) -> Result<Vec<ItemFit>> {
+    use crate::score::{Scorer, ScoringSettings};
+    let s_x2 = s_x2(responses, settings, fit)?;
+    let scoring = ScoringSettings {
+        method: crate::score::Method::Wle,
+        grid: settings.grid,
+        ..ScoringSettings::default()
+    };
+    let scorer = Scorer::from_models(&fit.items, &scoring)?;
+    let theta: Vec<f64> = scorer.score(responses)?.iter().map(|e| e.theta).collect();
+    let mean_squares = infit_outfit(responses, scorer.items(), &theta)?;
+    Ok(s_x2
+        .into_iter()
+        .zip(mean_squares)
+        .map(|(s_x2, mean_squares)| ItemFit { s_x2, mean_squares })
+        .collect())
+}

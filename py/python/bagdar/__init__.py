@@ -251,12 +251,23 @@ def plausible_values(
     )
 
 
+_DICHOTOMOUS = {"rasch", "1pl", "2pl", "3pl", "4pl"}
+
+
 class Calibration:
     """The result of :func:`fit`: item parameters (D = 1, slope-intercept) and fit
     statistics. ``models`` can be passed straight to :func:`score`."""
 
-    def __init__(self, result: dict[str, Any], item_ids: list[str]) -> None:
+    def __init__(
+        self,
+        result: dict[str, Any],
+        item_ids: list[str],
+        data: np.ndarray | None = None,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
         self._result = result
+        self._data = data
+        self._settings = settings if settings is not None else {}
         self.item_ids = item_ids
         self.models: list[dict[str, Any]] = result["items"]
         self.log_likelihood: float = result["log_likelihood"]
@@ -301,6 +312,121 @@ class Calibration:
             rows.append(row)
         return pd.DataFrame(rows, index=pd.Index(self.item_ids, name="item"))
 
+    @property
+    def se(self) -> pd.DataFrame:
+        """Standard errors in the layout of :attr:`items` (``a``, ``d``, ``b`` by the delta
+        method, ``g``, ``u``, ``d1``…``dk``, ``t1``…``tk``); NaN where a parameter was
+        not estimated (anchored, fixed). From the observed information: central
+        differences of the exact gradient of the marginal log-likelihood (log-posterior
+        with priors), all items jointly. Needs ``fit(..., se=True)``."""
+        se = self._result.get("se")
+        if se is None:
+            raise SettingsError("no standard errors: fit with se=True")
+        rows = []
+        for model, item in zip(self.models, se["items"]):
+            kind = model["type"]
+            row: dict[str, Any] = {"a": item.get("slope")}
+            difficulties = item.get("difficulties") or []
+            if "intercept" in model and kind != "rsm":
+                row["d"] = item["intercepts"][0] if item.get("intercepts") else None
+                row["b"] = difficulties[0] if difficulties else None
+            if "guessing" in model:
+                row["g"] = item.get("guessing")
+            if "upper" in model:
+                row["u"] = item.get("upper")
+            if "intercepts" in model:
+                for k, v in enumerate(item.get("intercepts") or [], start=1):
+                    row[f"d{k}"] = v
+            if kind == "rsm":
+                row["c"] = (item.get("intercepts") or [None])[0]
+                for k, v in enumerate(item.get("thresholds") or [], start=1):
+                    row[f"t{k}"] = v
+            rows.append(row)
+        frame = pd.DataFrame(rows, index=pd.Index(self.item_ids, name="item"), dtype=float)
+        frame.attrs["method"] = se["method"]
+        frame.attrs["positive_definite"] = se["positive_definite"]
+        return frame
+
+    def _fit_arguments(self) -> tuple[np.ndarray, str, str]:
+        if self._data is None:
+            raise SettingsError("this Calibration has no data attached (use bagdar.fit)")
+        return self._data, json.dumps(self._settings), json.dumps(self._result)
+
+    def m2(self) -> dict[str, Any]:
+        """Limited-information fit (Maydeu-Olivares & Joe 2006; M2* for polytomous items):
+        ``statistic``, ``df``, ``p_value``, ``rmsea``, ``srmsr``. Complete data only."""
+        result: dict[str, Any] = json.loads(_bagdar.m2(*self._fit_arguments()))
+        return result
+
+    def item_fit(self) -> pd.DataFrame:
+        """Per item: Orlando–Thissen ``S_X2`` with ``df_S_X2``, ``RMSEA_S_X2``,
+        ``p_S_X2`` (mirt's cell collapsing), and ``infit``/``outfit`` mean squares with
+        their Zstd at each person's WLE. Complete data only."""
+        table = json.loads(_bagdar.item_fit(*self._fit_arguments()))
+        rows = [
+            {
+                "S_X2": t["s_x2"]["statistic"],
+                "df_S_X2": t["s_x2"]["df"],
+                "RMSEA_S_X2": t["s_x2"]["rmsea"],
+                "p_S_X2": t["s_x2"]["p_value"],
+                "infit": t["mean_squares"]["infit"],
+                "infit_z": t["mean_squares"]["infit_z"],
+                "outfit": t["mean_squares"]["outfit"],
+                "outfit_z": t["mean_squares"]["outfit_z"],
+            }
+            for t in table
+        ]
+        return pd.DataFrame(rows, index=pd.Index(self.item_ids, name="item"))
+
+    def dif(
+        self,
+        groups: Any,
+        reference: Any = None,
+        focal: Any = None,
+        method: str | None = None,
+    ) -> pd.DataFrame:
+        """DIF of every item between two groups (e.g. language forms), matched on the
+        total score. ``groups``: one label per person; ``reference``/``focal``: two of
+        its labels (default: the first two in sorted order). ``method``: "mh"
+        (Mantel–Haenszel with ETS delta and A/B/C class; the default for 0/1 items),
+        "mantel" (ordinal, standardized mean difference, AA/BB/CC; the default for
+        polytomous items) or "logistic" (uniform and non-uniform, Nagelkerke ΔR²)."""
+        data, _, _ = self._fit_arguments()
+        labels = np.asarray(groups)
+        if labels.shape != (data.shape[0],):
+            raise ResponseDataError(
+                f"groups: one label per person needed ({data.shape[0]}), got shape {labels.shape}"
+            )
+        categories = sorted(set(labels.tolist()), key=str)
+        if reference is None or focal is None:
+            if len(categories) < 2:
+                raise SettingsError("groups: need at least two groups")
+            reference, focal = categories[0], categories[1]
+        for name, label in (("reference", reference), ("focal", focal)):
+            if label not in categories:
+                raise SettingsError(f"{name} group {label!r} does not occur in groups")
+        codes = np.array([categories.index(g) for g in labels.tolist()], dtype=np.int64)
+        if method is None:
+            dichotomous = all(m["type"] in _DICHOTOMOUS for m in self.models)
+            method = "mh" if dichotomous else "mantel"
+        table = json.loads(
+            _bagdar.dif(
+                data,
+                codes,
+                categories.index(reference),
+                categories.index(focal),
+                method,
+            )
+        )
+        frame = pd.DataFrame(table)
+        if "item" in frame:
+            frame = frame.drop(columns="item")
+        frame.index = pd.Index(self.item_ids, name="item")
+        frame.attrs["reference"] = reference
+        frame.attrs["focal"] = focal
+        frame.attrs["method"] = method
+        return frame
+
     def __repr__(self) -> str:
         return (
             f"Calibration(items={len(self.models)}, log_likelihood={self.log_likelihood:.3f}, "
@@ -318,6 +444,7 @@ def fit(
     intercept_prior: tuple[float, float] | None = None,
     guessing_prior: tuple[float, float] | None = None,
     upper_prior: tuple[float, float] | None = None,
+    se: bool = False,
 ) -> Calibration:
     """Calibrate items by marginal maximum likelihood (Bock–Aitkin EM, SQUAREM).
 
@@ -325,8 +452,10 @@ def fit(
     DataFrame's columns become the item ids. ``model``: "rasch", "1pl", "2pl", "3pl",
     "4pl", "grm", "gpcm", "pcm" or "rsm". Priors as in R mirt: ``slope_prior=(meanlog,
     sdlog)`` lognormal, ``intercept_prior=(mean, sd)`` normal, ``guessing_prior`` and
-    ``upper_prior=(alpha, beta)`` beta. Raises :class:`ConvergenceError` only for
-    numerical failures; check ``.converged`` (never silently true).
+    ``upper_prior=(alpha, beta)`` beta. ``se=True`` also computes the parameters'
+    standard errors (:attr:`Calibration.se`; two E-steps per parameter). Raises
+    :class:`ConvergenceError` only for numerical failures; check ``.converged`` (never
+    silently true).
     """
     array, _ = _matrix(data)
     item_ids = (
@@ -334,7 +463,11 @@ def fit(
         if isinstance(data, pd.DataFrame)
         else [f"item{i + 1}" for i in range(array.shape[1])]
     )
-    settings: dict[str, Any] = {"model": model, "max_iterations": int(max_iterations)}
+    settings: dict[str, Any] = {
+        "model": model,
+        "max_iterations": int(max_iterations),
+        "standard_errors": bool(se),
+    }
     if quadrature is not None:
         points, low, high = quadrature
         settings["grid"] = {"points": int(points), "min": float(low), "max": float(high)}
@@ -349,8 +482,9 @@ def fit(
         priors["upper"] = {"alpha": float(upper_prior[0]), "beta": float(upper_prior[1])}
     if priors:
         settings["priors"] = priors
-    result = _bagdar.calibrate(np.ascontiguousarray(array), json.dumps(settings))
-    return Calibration(json.loads(result), item_ids)
+    array = np.ascontiguousarray(array)
+    result = _bagdar.calibrate(array, json.dumps(settings))
+    return Calibration(json.loads(result), item_ids, array, settings)
 
 
 def decide(

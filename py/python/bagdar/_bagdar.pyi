@@ -14,6 +14,9 @@ __all__ = [
     "SettingsError",
     "__version__",
     "calibrate",
+    "dif",
+    "item_fit",
+    "m2",
     "plausible_values",
     "score_items",
     "sum_score_table",
@@ -55,6 +58,15 @@ class Instrument:
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[list[str]]]: ...
 
 def calibrate(data: npt.NDArray[np.float64], settings_json: str | None = None) -> str: ...
+def m2(data: npt.NDArray[np.float64], settings_json: str, calibration_json: str) -> str: ...
+def item_fit(data: npt.NDArray[np.float64], settings_json: str, calibration_json: str) -> str: ...
+def dif(
+    data: npt.NDArray[np.float64],
+    groups: npt.NDArray[np.int64],
+    reference: int,
+    focal: int,
+    method: str,
+) -> str: ...
 def score_items(
     models_json: str, data: npt.NDArray[np.float64], settings_json: str | None = None
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[str]]: ...

@@ -1,0 +1,88 @@
+//! Wraps `bagdar::fit`: model fit, item fit and DIF of a calibration.
+
+use crate::error::{json_error, to_py};
+use crate::score::matrix_values;
+use bagdar::calibrate::{Calibration, CalibrationSettings};
+use bagdar::response::ResponseMatrix;
+use numpy::{PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::prelude::*;
+
+fn parse(
+    settings_json: &str,
+    calibration_json: &str,
+) -> PyResult<(CalibrationSettings, Calibration)> {
+    let settings = serde_json::from_str(settings_json).map_err(|e| json_error("settings", e))?;
+    let calibration =
+        serde_json::from_str(calibration_json).map_err(|e| json_error("calibration", e))?;
+    Ok((settings, calibration))
+}
+
+/// M2 (M2* for polytomous items) of a calibration on its data; JSON text.
+#[pyfunction]
+pub fn m2(
+    py: Python<'_>,
+    data: PyReadonlyArray2<'_, f64>,
+    settings_json: &str,
+    calibration_json: &str,
+) -> PyResult<String> {
+    let (settings, calibration) = parse(settings_json, calibration_json)?;
+    let (rows, cols, values) = matrix_values(&data);
+    let result = py
+        .detach(|| {
+            let matrix = ResponseMatrix::from_f64(rows, cols, &values)?;
+            bagdar::fit::m2(&matrix, &settings, &calibration)
+        })
+        .map_err(to_py)?;
+    Ok(serde_json::to_string(&result).expect("M2 serializes"))
+}
+
+/// S-X2 and infit/outfit of every item of a calibration; JSON text.
+#[pyfunction]
+pub fn item_fit(
+    py: Python<'_>,
+    data: PyReadonlyArray2<'_, f64>,
+    settings_json: &str,
+    calibration_json: &str,
+) -> PyResult<String> {
+    let (settings, calibration) = parse(settings_json, calibration_json)?;
+    let (rows, cols, values) = matrix_values(&data);
+    let result = py
+        .detach(|| {
+            let matrix = ResponseMatrix::from_f64(rows, cols, &values)?;
+            bagdar::fit::item_fit(&matrix, &settings, &calibration)
+        })
+        .map_err(to_py)?;
+    Ok(serde_json::to_string(&result).expect("item fit serializes"))
+}
+
+/// DIF between two groups: `method` "mh" (Mantel–Haenszel, 0/1 items), "mantel"
+/// (ordinal) or "logistic"; JSON text.
+#[pyfunction]
+pub fn dif(
+    py: Python<'_>,
+    data: PyReadonlyArray2<'_, f64>,
+    groups: PyReadonlyArray1<'_, i64>,
+    reference: usize,
+    focal: usize,
+    method: &str,
+) -> PyResult<String> {
+    let (rows, cols, values) = matrix_values(&data);
+    let groups: Vec<usize> = groups
+        .as_array()
+        .iter()
+        .map(|&g| usize::try_from(g))
+        .collect::<Result<_, _>>()
+        .map_err(|_| {
+            to_py(bagdar::Error::InvalidGroups {
+                message: "group codes must be ≥ 0".into(),
+            })
+        })?;
+    let method: bagdar::fit::DifMethod = method.parse().map_err(to_py)?;
+    let result = py
+        .detach(|| {
+            let matrix = ResponseMatrix::from_f64(rows, cols, &values)?;
+            bagdar::fit::dif(&matrix, &groups, reference, focal, method)
+        })
+        .map_err(to_py)?;
+    Ok(serde_json::to_string(&result).expect("DIF serializes"))
+}
