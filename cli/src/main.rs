@@ -5,6 +5,7 @@
 //! written). Rows that cannot be scored are not fatal: they go to the rejects file.
 
 mod calibrate;
+mod cat;
 mod cut;
 mod output;
 mod score;
@@ -53,6 +54,11 @@ enum Command {
     ///
     /// Example: bagdar score data/demo/responses.csv --instrument data/instruments/kasip-demo.json --output scores.csv --rejects rejects.csv
     Score(score::ScoreArgs),
+    /// Simulate adaptive sessions (CAT): bias and RMSE per scale, test length, item
+    /// exposure and overlap, classification agreement with the full fixed form.
+    ///
+    /// Example: bagdar cat-sim --instrument data/instruments/kasip-demo.json --students 1000 --seed 1 --settings data/cat/kasip-demo-cat.json --output cat-report.json
+    CatSim(cat::CatSimArgs),
 }
 
 /// A fatal error with its exit code.
@@ -113,6 +119,7 @@ fn run(cli: Cli) -> std::result::Result<(), Failure> {
         Command::Score(args) => score::score(args),
         Command::Calibrate(args) => calibrate::calibrate(args),
         Command::ChooseCut(args) => cut::choose(args),
+        Command::CatSim(args) => cat::cat_sim(args),
     }
 }
 

@@ -123,7 +123,9 @@ fn mfi_picks_the_maximum_information_item_by_brute_force() {
             .fold((f64::NEG_INFINITY, 0), |a, b| if b.0 > a.0 { b } else { a });
         assert_eq!(next.index, best.1, "step {step}, θ̂ = {theta}");
         let value = answer_value(&instrument, next.index, 0.7, &mut rng);
-        session.answer(&instrument, &next.item, value, None).unwrap();
+        session
+            .answer(&instrument, &next.item, value, None)
+            .unwrap();
         step += 1;
     }
     assert_eq!(step, 30);
@@ -142,7 +144,11 @@ fn kl_brute(f: &bagdar::model::ResponseFunction, theta: f64, delta: f64) -> f64 
         let mut p = [0.0; 32];
         f.probabilities(t, &mut p);
         let v: f64 = (0..k).map(|c| p0[c] * (p0[c] / p[c]).ln()).sum();
-        total += if q == 0 || q == points - 1 { 0.5 * v } else { v };
+        total += if q == 0 || q == points - 1 {
+            0.5 * v
+        } else {
+            v
+        };
     }
     total * h
 }
@@ -183,7 +189,9 @@ fn kl_selection_agrees_with_a_brute_force_integral() {
         // The engine sums on a 0.01 grid: the pick is the brute-force best or within 1 %.
         assert!(chosen >= 0.99 * best, "step {step}: {chosen} vs {best}");
         let value = answer_value(&instrument, next.index, -0.5, &mut rng);
-        session.answer(&instrument, &next.item, value, None).unwrap();
+        session
+            .answer(&instrument, &next.item, value, None)
+            .unwrap();
         step += 1;
     }
 }
@@ -243,7 +251,11 @@ fn se_stop_gives_an_rmse_close_to_the_target() {
     );
     assert!(scale.mean_se <= 0.3);
     assert!(scale.bias.abs() < 0.05, "bias {}", scale.bias);
-    assert!(report.length.mean < 40.0, "mean length {}", report.length.mean);
+    assert!(
+        report.length.mean < 40.0,
+        "mean length {}",
+        report.length.mean
+    );
     assert_eq!(report.length.distribution.iter().sum::<usize>(), 1000);
 }
 
@@ -375,7 +387,15 @@ fn sympson_hetter_keeps_exposure_below_the_bound() {
         report.max_exposure,
         result.max_exposure
     );
-    let uncontrolled = simulate(&instrument, &CatSettings { exposure: Exposure::None, ..controlled.clone() }, &sim).unwrap();
+    let uncontrolled = simulate(
+        &instrument,
+        &CatSettings {
+            exposure: Exposure::None,
+            ..controlled.clone()
+        },
+        &sim,
+    )
+    .unwrap();
     assert!(report.overlap < uncontrolled.overlap);
 }
 
@@ -414,7 +434,10 @@ fn content_balancing_meets_the_target_proportions() {
         let session = run(&instrument, settings.clone(), seed as f64 - 2.0, seed);
         let mut counts = BTreeMap::new();
         for &(i, _) in session.administered() {
-            let area = instrument.definition().items[i].content_area.clone().unwrap();
+            let area = instrument.definition().items[i]
+                .content_area
+                .clone()
+                .unwrap();
             *counts.entry(area).or_insert(0) += 1;
         }
         assert_eq!(counts["algebra"], 10, "{counts:?}");
@@ -535,7 +558,9 @@ fn interleaved_routing_alternates_scales() {
         .collect();
     assert_eq!(
         scales,
-        ["social", "verbal", "social", "verbal", "social", "verbal", "social", "verbal"]
+        [
+            "social", "verbal", "social", "verbal", "social", "verbal", "social", "verbal"
+        ]
     );
     let largest = CatSettings {
         routing: Routing::LargestSe,
@@ -666,7 +691,9 @@ fn session_json_round_trips_exactly_at_every_step() {
         // With the item pending, the saved state keeps it.
         let pending = session.to_json().unwrap();
         assert_eq!(
-            CatSession::from_json(&pending, &instrument).unwrap().pending(),
+            CatSession::from_json(&pending, &instrument)
+                .unwrap()
+                .pending(),
             Some(next.item.as_str())
         );
         let value = answer_value(&instrument, next.index, 0.4, &mut rng);
@@ -693,7 +720,9 @@ fn replay_reproduces_every_selection_and_estimate() {
     let mut trail = Vec::new();
     while let Some(next) = session.next_item(&instrument).unwrap() {
         let value = answer_value(&instrument, next.index, -0.2, &mut rng);
-        session.answer(&instrument, &next.item, value, None).unwrap();
+        session
+            .answer(&instrument, &next.item, value, None)
+            .unwrap();
         trail.push((next.item.clone(), session.estimates()));
     }
     let mut replay = CatSession::start(&instrument, busy_settings(), "en", 5).unwrap();
@@ -750,14 +779,18 @@ fn bad_input_gives_typed_errors() {
     let other = if next.item == "VR01" { "VR02" } else { "VR01" };
     let e = session.answer(&instrument, other, 1, None).unwrap_err();
     assert!(matches!(&e, Error::CatItemNotPending { pending: Some(p), .. } if *p == next.item));
-    let e = session.answer(&instrument, &next.item, 9, None).unwrap_err();
+    let e = session
+        .answer(&instrument, &next.item, 9, None)
+        .unwrap_err();
     assert!(matches!(&e, Error::CatInvalidAnswer { value: 9, allowed, .. } if allowed == "1..4"));
     assert_eq!(e.category().class_name(), "ResponseDataError");
     session.answer(&instrument, &next.item, 1, None).unwrap();
     let next = session.next_item(&instrument).unwrap().unwrap();
     session.answer(&instrument, &next.item, 1, None).unwrap();
     assert_eq!(session.next_item(&instrument).unwrap(), None);
-    let e = session.answer(&instrument, &next.item, 1, None).unwrap_err();
+    let e = session
+        .answer(&instrument, &next.item, 1, None)
+        .unwrap_err();
     assert_eq!(e.code(), "cat_stopped");
 
     // Another instrument version.
@@ -775,41 +808,97 @@ fn bad_input_gives_typed_errors() {
 
     // Truncated and corrupted state.
     let e = CatSession::from_json(&saved[..saved.len() / 2], &instrument).unwrap_err();
-    assert!(matches!(e, Error::SessionSyntax { line, .. } if line > 1), "{e}");
-    let e = CatSession::from_json(&saved.replace("\"seed\": 1", "\"seed\": \"x\""), &instrument)
-        .unwrap_err();
+    assert!(
+        matches!(e, Error::SessionSyntax { line, .. } if line > 1),
+        "{e}"
+    );
+    let e = CatSession::from_json(
+        &saved.replace("\"seed\": 1", "\"seed\": \"x\""),
+        &instrument,
+    )
+    .unwrap_err();
     assert_eq!(e.code(), "session_syntax");
     let e = CatSession::from_json(&saved.replace("bagdar-cat-session", "other"), &instrument)
         .unwrap_err();
     assert_eq!(e.code(), "invalid_session");
-    let e = CatSession::from_json(&saved.replace("\"version\": 1", "\"version\": 2"), &instrument)
-        .unwrap_err();
+    let e = CatSession::from_json(
+        &saved.replace("\"version\": 1", "\"version\": 2"),
+        &instrument,
+    )
+    .unwrap_err();
     assert_eq!(e.code(), "invalid_session");
     let first = &session.responses()[0];
     let tampered = saved.replacen(
         &format!("\"item\": \"{}\"", first.item),
-        &format!("\"item\": \"{}\"", if first.item == "VR05" { "VR06" } else { "VR05" }),
+        &format!(
+            "\"item\": \"{}\"",
+            if first.item == "VR05" { "VR06" } else { "VR05" }
+        ),
         1,
     );
     let e = CatSession::from_json(&tampered, &instrument).unwrap_err();
-    assert!(matches!(&e, Error::InvalidSession { location, .. } if location == "responses[0]"), "{e}");
+    assert!(
+        matches!(&e, Error::InvalidSession { location, .. } if location == "responses[0]"),
+        "{e}"
+    );
 
     // Unknown language, invalid settings.
     let e = CatSession::start(&instrument, settings.clone(), "de", 1).unwrap_err();
-    assert!(matches!(e, Error::UnknownId { kind: "language", .. }));
+    assert!(matches!(
+        e,
+        Error::UnknownId {
+            kind: "language",
+            ..
+        }
+    ));
     for (bad, code) in [
-        (CatSettings { se_target: Some(-1.0), ..settings.clone() }, "invalid_setting"),
-        (CatSettings { scales: vec!["nope".into()], ..settings.clone() }, "unknown_id"),
-        (CatSettings { length: Length { min: 5, max: Some(2) }, ..settings.clone() }, "invalid_setting"),
-        (CatSettings { exposure: Exposure::Randomesque { top: 0 }, ..settings.clone() }, "invalid_setting"),
         (
             CatSettings {
-                exposure: Exposure::SympsonHetter { parameters: BTreeMap::from([("VR01".into(), 1.5)]) },
+                se_target: Some(-1.0),
                 ..settings.clone()
             },
             "invalid_setting",
         ),
-        (CatSettings { enemies: vec![vec!["VR01".into(), "XX".into()]], ..settings.clone() }, "unknown_id"),
+        (
+            CatSettings {
+                scales: vec!["nope".into()],
+                ..settings.clone()
+            },
+            "unknown_id",
+        ),
+        (
+            CatSettings {
+                length: Length {
+                    min: 5,
+                    max: Some(2),
+                },
+                ..settings.clone()
+            },
+            "invalid_setting",
+        ),
+        (
+            CatSettings {
+                exposure: Exposure::Randomesque { top: 0 },
+                ..settings.clone()
+            },
+            "invalid_setting",
+        ),
+        (
+            CatSettings {
+                exposure: Exposure::SympsonHetter {
+                    parameters: BTreeMap::from([("VR01".into(), 1.5)]),
+                },
+                ..settings.clone()
+            },
+            "invalid_setting",
+        ),
+        (
+            CatSettings {
+                enemies: vec![vec!["VR01".into(), "XX".into()]],
+                ..settings.clone()
+            },
+            "unknown_id",
+        ),
         (
             CatSettings {
                 classification: vec![ClassificationRule {
@@ -826,7 +915,10 @@ fn bad_input_gives_typed_errors() {
         ),
         (
             CatSettings {
-                estimation: Estimation { fallback: Method::Ml, ..Estimation::default() },
+                estimation: Estimation {
+                    fallback: Method::Ml,
+                    ..Estimation::default()
+                },
                 ..settings.clone()
             },
             "invalid_setting",
@@ -842,7 +934,10 @@ fn bad_input_gives_typed_errors() {
 
 #[test]
 fn shipped_demo_settings_are_valid() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/cat/kasip-demo-cat.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../data/cat/kasip-demo-cat.json"
+    );
     let settings = CatSettings::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
     let instrument = demo();
     settings.check(&instrument).unwrap();
