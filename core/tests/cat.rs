@@ -131,6 +131,38 @@ fn mfi_picks_the_maximum_information_item_by_brute_force() {
     assert_eq!(step, 30);
 }
 
+#[test]
+fn pruned_mfi_scan_matches_the_full_scan() {
+    // Exposure::None takes the pruned scan; randomesque with top 1 the full one.
+    let instrument = bank(300, 12, true, &["a", "b", "c"]);
+    for (content, min_information) in [(false, 0.0), (true, 0.0), (true, 0.35), (false, 0.6)] {
+        let settings = CatSettings {
+            se_target: None,
+            length: Length {
+                min: 3,
+                max: Some(60),
+            },
+            min_information,
+            content_targets: if content {
+                BTreeMap::from([("a".into(), 0.6), ("b".into(), 0.4)])
+            } else {
+                BTreeMap::new()
+            },
+            ..CatSettings::default()
+        };
+        let full = CatSettings {
+            exposure: Exposure::Randomesque { top: 1 },
+            ..settings.clone()
+        };
+        for theta in [-2.0, 0.0, 1.3] {
+            let a = run(&instrument, settings.clone(), theta, 4);
+            let b = run(&instrument, full.clone(), theta, 4);
+            assert_eq!(a.responses(), b.responses());
+            assert_eq!(a.estimates(), b.estimates());
+        }
+    }
+}
+
 /// KL by brute force: trapezoid rule with 4001 points on θ̂ ± δ.
 fn kl_brute(f: &bagdar::model::ResponseFunction, theta: f64, delta: f64) -> f64 {
     let k = f.categories();

@@ -333,7 +333,21 @@ impl CatSettings {
         }
         let e = &self.estimation;
         Quadrature::new(&e.scoring.grid, &e.scoring.prior)?;
-        instrument.scorers(&e.scoring)?;
+        let [lo, hi] = e.scoring.bounds;
+        if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+            return Err(Error::setting(
+                "estimation.scoring.bounds",
+                format!("need finite lower < upper, got [{lo}, {hi}]"),
+            ));
+        }
+        if e.scoring.method == Method::Map
+            && matches!(e.scoring.prior, crate::quadrature::Prior::Discrete { .. })
+        {
+            return Err(Error::setting(
+                "estimation.scoring.prior",
+                "MAP needs a normal prior; a discrete prior has no density (use EAP)",
+            ));
+        }
         if !matches!(e.fallback, Method::Eap | Method::Map) {
             return Err(Error::setting(
                 "estimation.fallback",
