@@ -905,9 +905,9 @@ impl KlTable {
             prefix.resize(base + k * (points + 1), 0.0);
             for q in 0..points {
                 f.log_probabilities(grid.min + step * q as f64, &mut lp);
-                for c in 0..k {
+                for (c, &l) in lp.iter().enumerate().take(k) {
                     let row = base + c * (points + 1);
-                    prefix[row + q + 1] = prefix[row + q] + lp[c];
+                    prefix[row + q + 1] = prefix[row + q] + l;
                 }
             }
         }

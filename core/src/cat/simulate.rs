@@ -152,8 +152,27 @@ struct Simulee {
     decisions: Vec<Option<(Decision, bool)>>,
     items: Vec<usize>,
     scale_items: Vec<usize>,
-    profile: Option<(Tier, bool, Tier, bool, bool)>,
+    profile: Option<ProfileOutcome>,
     considered: Vec<usize>,
+}
+
+/// One simulee's profile result: tiers and sides of the cut by the CAT and the full
+/// form, and the side of the true composite.
+struct ProfileOutcome {
+    cat_tier: Tier,
+    cat_above: bool,
+    full_tier: Tier,
+    full_above: bool,
+    true_above: bool,
+}
+
+/// The profile compared with the full form: decider, profile position, normalized
+/// components and the θ cut.
+struct ProfileTarget {
+    decider: Decider,
+    index: usize,
+    components: Vec<(usize, f64)>,
+    cut: f64,
 }
 
 /// A seed for stream `index` of `seed` (splitmix64), for seeds that must differ per
@@ -169,7 +188,7 @@ struct Context<'a> {
     instrument: &'a Instrument,
     engine: Arc<CatEngine>,
     battery: crate::instrument::BatteryScorer,
-    decider: Option<(Decider, usize, Vec<(usize, f64)>, f64)>,
+    decider: Option<ProfileTarget>,
     normal: Normal<f64>,
     seed: u64,
 }
@@ -201,17 +220,18 @@ impl Context<'_> {
         let full = self.battery.score_row(&row);
         let profile = match &self.decider {
             None => None,
-            Some((decider, p, components, cut)) => {
-                let a = &decider.decide_row(&cat_row, None)?.profiles[*p];
-                let b = &decider.decide_row(&row, None)?.profiles[*p];
-                let true_composite: f64 = components.iter().map(|(s, w)| w * truth[*s]).sum();
-                Some((
-                    a.tier,
-                    a.composite_mean > a.cut,
-                    b.tier,
-                    b.composite_mean > b.cut,
-                    true_composite > *cut,
-                ))
+            Some(target) => {
+                let a = &target.decider.decide_row(&cat_row, None)?.profiles[target.index];
+                let b = &target.decider.decide_row(&row, None)?.profiles[target.index];
+                let true_composite: f64 =
+                    target.components.iter().map(|(s, w)| w * truth[*s]).sum();
+                Some(ProfileOutcome {
+                    cat_tier: a.tier,
+                    cat_above: a.composite_mean > a.cut,
+                    full_tier: b.tier,
+                    full_above: b.composite_mean > b.cut,
+                    true_above: true_composite > target.cut,
+                })
             }
         };
         let mut considered = session.progress().considered.clone();
@@ -332,7 +352,12 @@ fn context<'a>(
                 .find(|(pid, _)| *pid == id)
                 .map(|(_, c)| c)
                 .expect("a cut per profile");
-            Some((decider, p, components, cut))
+            Some(ProfileTarget {
+                decider,
+                index: p,
+                components,
+                cut,
+            })
         }
     };
     Ok(Context {
@@ -462,19 +487,21 @@ fn summarize(ctx: &Context, runs: &[Simulee]) -> SimulationReport {
     } else {
         0.0
     };
-    let profile = ctx.decider.as_ref().map(|(_, p, _, _)| {
-        let share = |f: &dyn Fn(&(Tier, bool, Tier, bool, bool)) -> bool| {
+    let profile = ctx.decider.as_ref().map(|target| {
+        let share = |f: &dyn Fn(&ProfileOutcome) -> bool| {
             runs.iter()
                 .filter(|r| r.profile.as_ref().is_some_and(f))
                 .count() as f64
                 / n
         };
         ProfileAgreement {
-            profile: ctx.instrument.definition().profiles[*p].id.clone(),
-            tier_agreement: share(&|t| t.0 == t.2),
-            side_agreement: share(&|t| t.1 == t.3),
-            cat_accuracy: share(&|t| t.1 == t.4),
-            full_form_accuracy: share(&|t| t.3 == t.4),
+            profile: ctx.instrument.definition().profiles[target.index]
+                .id
+                .clone(),
+            tier_agreement: share(&|t| t.cat_tier == t.full_tier),
+            side_agreement: share(&|t| t.cat_above == t.full_above),
+            cat_accuracy: share(&|t| t.cat_above == t.true_above),
+            full_form_accuracy: share(&|t| t.full_above == t.true_above),
         }
     });
     SimulationReport {
