@@ -819,11 +819,13 @@ fn bad_input_gives_typed_errors() {
     session.answer(&instrument, &next.item, 1, None).unwrap();
     let next = session.next_item(&instrument).unwrap().unwrap();
     session.answer(&instrument, &next.item, 1, None).unwrap();
-    assert_eq!(session.next_item(&instrument).unwrap(), None);
+    // The maximum length is reached: the session knows it has stopped at once.
+    assert!(session.is_stopped());
     let e = session
         .answer(&instrument, &next.item, 1, None)
         .unwrap_err();
     assert_eq!(e.code(), "cat_stopped");
+    assert_eq!(session.next_item(&instrument).unwrap(), None);
 
     // Another instrument version.
     let mut definition = instrument.definition().clone();

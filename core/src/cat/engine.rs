@@ -739,6 +739,14 @@ impl CatEngine {
         }
         self.estimate(s, p);
         self.check_scale(s, p);
+        // The stops [`CatEngine::select`] would find first, found now so that an answer
+        // after the last item gets `CatStopped` (the stops found only by a selection,
+        // information or bank exhausted, wait for it).
+        if self.settings.max_total.is_some_and(|m| p.order.len() >= m) {
+            p.stop = Some(StopReason::MaxTotal);
+        } else if self.route.iter().all(|&r| p.scale_stop[r].is_some()) {
+            p.stop = Some(StopReason::AllScalesDone);
+        }
     }
 
     fn check_scale(&self, s: usize, p: &mut Progress) {

@@ -313,8 +313,9 @@ impl CatSession {
             .collect()
     }
 
-    /// Why the session stopped; `None` while it runs (the stop is found by
-    /// [`CatSession::next_item`]).
+    /// Why the session stopped; `None` while it runs. An answer that ends the last
+    /// scale or reaches `max_total` stops the session at once; a scale that ends for
+    /// lack of information or items is found by the next [`CatSession::next_item`].
     pub fn stop_reason(&self) -> Option<StopReason> {
         self.progress.stop
     }
