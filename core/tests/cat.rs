@@ -978,3 +978,27 @@ fn shipped_demo_settings_are_valid() {
     let session = run(&instrument, settings, 0.0, 1);
     assert!(session.is_stopped());
 }
+
+#[test]
+fn a_session_without_se_stop_resumes_with_its_settings() {
+    let instrument = demo();
+    let settings = CatSettings {
+        se_target: None,
+        scales: vec!["social".into()],
+        classification: vec![ClassificationRule {
+            scale: "social".into(),
+            cut: CutSource::Theta(0.5),
+            method: ClassificationMethod::Glr,
+            indifference: 0.3,
+            alpha: 0.05,
+            beta: 0.05,
+        }],
+        ..CatSettings::default()
+    };
+    let mut session = CatSession::start(&instrument, settings.clone(), "en", 1).unwrap();
+    let next = session.next_item(&instrument).unwrap().unwrap();
+    session.answer(&instrument, &next.item, 3, None).unwrap();
+    let resumed = CatSession::from_json(&session.to_json().unwrap(), &instrument).unwrap();
+    assert_eq!(resumed.settings(), &settings);
+    assert_eq!(resumed.estimates(), session.estimates());
+}

@@ -72,6 +72,13 @@ pub struct ScaleEstimate {
     pub classification: Option<Classification>,
 }
 
+fn json_error(e: serde_json::Error) -> Error {
+    Error::InvalidSession {
+        location: "state".into(),
+        message: e.to_string(),
+    }
+}
+
 /// The serialized form.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -85,12 +92,12 @@ struct SessionFile {
     responses: Vec<CatResponse>,
     #[serde(default)]
     pending: Option<String>,
-    /// Derived, written for readers; recomputed on resume.
+    /// Derived ([`StopReason`]), written for readers; recomputed on resume.
     #[serde(default)]
-    stop: Option<StopReason>,
-    /// Derived, written for readers; recomputed on resume.
+    stop: serde_json::Value,
+    /// Derived ([`ScaleEstimate`] per scale), written for readers; recomputed on resume.
     #[serde(default)]
-    estimates: Option<Vec<ScaleEstimate>>,
+    estimates: serde_json::Value,
 }
 
 /// A student's adaptive session: instrument checksum, language, seed, settings and the
@@ -387,13 +394,10 @@ impl CatSession {
             settings: self.engine.settings().clone(),
             responses: self.responses.clone(),
             pending: self.pending().map(str::to_string),
-            stop: self.progress.stop,
-            estimates: Some(self.estimates()),
+            stop: serde_json::to_value(self.progress.stop).map_err(json_error)?,
+            estimates: serde_json::to_value(self.estimates()).map_err(json_error)?,
         };
-        serde_json::to_string_pretty(&file).map_err(|e| Error::InvalidSession {
-            location: "state".into(),
-            message: e.to_string(),
-        })
+        serde_json::to_string_pretty(&file).map_err(json_error)
     }
 
     /// Resumes a saved session: checks format, version and checksum, then replays the

@@ -211,10 +211,9 @@ pub struct CatSettings {
     /// Per-scale length limits replacing [`CatSettings::length`].
     pub scale_lengths: BTreeMap<String, Length>,
     /// The whole session ends at this many items.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_total: Option<usize>,
-    /// A scale ends when its SE (posterior SD for EAP) is at or below this.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// A scale ends when its SE (posterior SD for EAP) is at or below this (default
+    /// 0.4; `null` turns the SE stop off, and is written out so that it round-trips).
     pub se_target: Option<f64>,
     /// A scale ends when no remaining eligible item has Fisher information at θ̂ above
     /// this (after the minimum length).

@@ -90,6 +90,20 @@ fn settings_round_trip_through_json() {
 }
 
 #[test]
+fn switched_off_stops_round_trip() {
+    let settings = CatSettings {
+        se_target: None,
+        max_total: Some(30),
+        ..CatSettings::default()
+    };
+    let text = serde_json::to_string(&settings).unwrap();
+    assert!(text.contains("\"se_target\":null"), "{text}");
+    assert_eq!(CatSettings::from_json(&text).unwrap(), settings);
+    let default: CatSettings = CatSettings::from_json("{}").unwrap();
+    assert_eq!(default.se_target, Some(0.4));
+}
+
+#[test]
 fn a_percentile_profile_cut_is_refused() {
     let instrument = demo();
     let mut definition = instrument.definition().clone();
