@@ -123,3 +123,78 @@ fn a_percentile_profile_cut_is_refused() {
     let e = settings.check(&changed).unwrap_err();
     assert_eq!(e.code(), "invalid_setting");
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn settings_for(criterion: u8, exposure: u8, routing: u8) -> CatSettings {
+        CatSettings {
+            selection: Selection {
+                criterion: [Criterion::Mfi, Criterion::Kl, Criterion::Pwi][criterion as usize],
+                kl_points: 121,
+                ..Selection::default()
+            },
+            routing: [Routing::Blocks, Routing::LargestSe, Routing::RoundRobin][routing as usize],
+            scales: vec!["social".into(), "verbal".into(), "caring".into()],
+            exposure: match exposure {
+                0 => Exposure::None,
+                1 => Exposure::Randomesque { top: 3 },
+                _ => Exposure::SympsonHetter {
+                    parameters: [("VR06", 0.3), ("VR07", 0.5), ("SO01", 0.4)]
+                        .iter()
+                        .map(|(id, k)| (id.to_string(), *k))
+                        .collect(),
+                },
+            },
+            ..CatSettings::default()
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// Invariants of every session: saving and resuming at any step gives the same
+        /// state and the same continuation; no item is given twice; estimates are finite.
+        #[test]
+        fn sessions_resume_exactly(
+            seed in any::<u64>(),
+            criterion in 0u8..3,
+            exposure in 0u8..3,
+            routing in 0u8..3,
+            answers in proptest::collection::vec(0usize..5, 40),
+            save_at in 0usize..40,
+        ) {
+            let instrument = demo();
+            let settings = settings_for(criterion, exposure, routing);
+            let mut session = CatSession::start(&instrument, settings, "ru", seed).unwrap();
+            let mut resumed: Option<CatSession> = None;
+            for (step, pick) in answers.iter().enumerate() {
+                if step == save_at {
+                    let text = session.to_json().unwrap();
+                    let copy = CatSession::from_json(&text, &instrument).unwrap();
+                    prop_assert_eq!(copy.to_json().unwrap(), text);
+                    resumed = Some(copy);
+                }
+                let Some(next) = session.next_item(&instrument).unwrap() else { break };
+                if let Some(r) = resumed.as_mut() {
+                    prop_assert_eq!(r.next_item(&instrument).unwrap(), Some(next.clone()));
+                }
+                let value = next.options[pick % next.options.len()].value;
+                session.answer(&instrument, &next.item, value, None).unwrap();
+                if let Some(r) = resumed.as_mut() {
+                    r.answer(&instrument, &next.item, value, None).unwrap();
+                    prop_assert_eq!(r.estimates(), session.estimates());
+                }
+            }
+            let mut given: Vec<&str> = session.responses().iter().map(|r| r.item.as_str()).collect();
+            let n = given.len();
+            given.sort_unstable();
+            given.dedup();
+            prop_assert_eq!(given.len(), n);
+            for e in session.estimates() {
+                prop_assert!(e.estimate.theta.is_finite() && e.estimate.se.is_finite());
+            }
+        }
+    }
+}
