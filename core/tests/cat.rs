@@ -1002,3 +1002,59 @@ fn a_session_without_se_stop_resumes_with_its_settings() {
     assert_eq!(resumed.settings(), &settings);
     assert_eq!(resumed.estimates(), session.estimates());
 }
+
+/// `tests/golden/cat/demo-session.json`: a finished session on the demo battery with KL,
+/// interleaved routing, content targets, enemies, Sympson–Hetter and a GLR rule (the
+/// settings of `busy_settings`). Every surface resumes it and must reproduce the
+/// selections exactly and the stored estimates to 1e-12 (libm differences across
+/// platforms). Regenerate with `BAGDAR_REGENERATE=1 cargo test -p bagdar --test cat golden`.
+#[test]
+fn golden_session_resumes_on_this_platform() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/golden/cat/demo-session.json"
+    );
+    let instrument = demo();
+    if std::env::var_os("BAGDAR_REGENERATE").is_some() {
+        let mut session = CatSession::start(&instrument, busy_settings(), "kk", 20261123).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(20261123);
+        let mut minute = 0;
+        while let Some(next) = session.next_item(&instrument).unwrap() {
+            let value = answer_value(&instrument, next.index, 0.6, &mut rng);
+            let stamp = Some(format!(
+                "2026-11-23T09:{:02}:{:02}Z",
+                minute / 60,
+                minute % 60
+            ));
+            minute += 17;
+            session
+                .answer(&instrument, &next.item, value, stamp)
+                .unwrap();
+        }
+        std::fs::create_dir_all(std::path::Path::new(path).parent().unwrap()).unwrap();
+        std::fs::write(path, session.to_json().unwrap() + "\n").unwrap();
+    }
+    let text = std::fs::read_to_string(path).unwrap();
+    let session = CatSession::from_json(&text, &instrument).unwrap();
+    assert!(session.is_stopped());
+    let stored: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let now = serde_json::to_value(session.estimates()).unwrap();
+    for (a, b) in stored["estimates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(now.as_array().unwrap())
+    {
+        assert_eq!(a["scale"], b["scale"]);
+        assert_eq!(a["items"], b["items"]);
+        assert_eq!(a["stop"], b["stop"]);
+        for field in ["theta", "se"] {
+            let (x, y) = (
+                a["estimate"][field].as_f64().unwrap(),
+                b["estimate"][field].as_f64().unwrap(),
+            );
+            assert!((x - y).abs() <= 1e-12, "{}: {field} {x} vs {y}", a["scale"]);
+        }
+    }
+    assert_eq!(session.to_json().unwrap() + "\n", text);
+}
