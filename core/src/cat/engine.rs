@@ -147,6 +147,7 @@ pub struct CatEngine {
     start: f64,
     bound: Vec<f64>,
     bound_order: Vec<Vec<usize>>,
+    regular_grid: bool,
 }
 
 /// Everything a session has done and derived; rebuilt exactly by replaying the log.
@@ -190,6 +191,7 @@ impl CatEngine {
         let table = LogTable::new(&items, &nodes);
         // PWI sums it; KL interpolates it for the min_information check. MFI needs
         // neither (its criterion is the exact information).
+        let regular_grid = matches!(scoring.prior, Prior::Normal { .. });
         let information = if settings.selection.criterion == Criterion::Mfi {
             Vec::new()
         } else {
@@ -297,6 +299,7 @@ impl CatEngine {
             })
             .collect();
         Ok(CatEngine {
+            regular_grid,
             bound,
             bound_order,
             checksum: instrument.checksum().to_string(),
@@ -404,9 +407,9 @@ impl CatEngine {
     }
 
     /// Fisher information of an item at θ, interpolated linearly on the grid (exact
-    /// when no table was built).
+    /// when no table was built or the nodes are a discrete prior's).
     fn information_at(&self, item: usize, theta: f64) -> f64 {
-        if self.information.is_empty() {
+        if self.information.is_empty() || !self.regular_grid {
             return self.items[item].information(theta);
         }
         let q = self.nodes.len();

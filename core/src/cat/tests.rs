@@ -124,6 +124,36 @@ fn a_percentile_profile_cut_is_refused() {
     assert_eq!(e.code(), "invalid_setting");
 }
 
+#[test]
+fn a_discrete_prior_works_with_every_criterion() {
+    let instrument = demo();
+    for criterion in [Criterion::Mfi, Criterion::Kl, Criterion::Pwi] {
+        for nodes in [vec![0.3], vec![1.0, -1.0, 0.0]] {
+            let weights = vec![1.0; nodes.len()];
+            let settings = CatSettings {
+                selection: Selection {
+                    criterion,
+                    ..Selection::default()
+                },
+                scales: vec!["verbal".into()],
+                estimation: Estimation {
+                    scoring: crate::score::ScoringSettings {
+                        prior: crate::quadrature::Prior::Discrete { nodes, weights },
+                        ..Default::default()
+                    },
+                    ..Estimation::default()
+                },
+                ..CatSettings::default()
+            };
+            let mut session = CatSession::start(&instrument, settings, "en", 1).unwrap();
+            while let Some(next) = session.next_item(&instrument).unwrap() {
+                session.answer(&instrument, &next.item, 1, None).unwrap();
+            }
+            assert!(session.estimates()[10].estimate.theta.is_finite());
+        }
+    }
+}
+
 mod properties {
     use super::*;
     use proptest::prelude::*;
