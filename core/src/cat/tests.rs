@@ -158,8 +158,18 @@ mod properties {
     use super::*;
     use proptest::prelude::*;
 
-    fn settings_for(criterion: u8, exposure: u8, routing: u8) -> CatSettings {
+    fn settings_for(criterion: u8, exposure: u8, routing: u8, method: u8) -> CatSettings {
         CatSettings {
+            estimation: Estimation {
+                scoring: crate::score::ScoringSettings::with_method(
+                    [
+                        crate::score::Method::Eap,
+                        crate::score::Method::Map,
+                        crate::score::Method::Ml,
+                    ][method as usize],
+                ),
+                ..Estimation::default()
+            },
             selection: Selection {
                 criterion: [Criterion::Mfi, Criterion::Kl, Criterion::Pwi][criterion as usize],
                 kl_points: 121,
@@ -192,11 +202,12 @@ mod properties {
             criterion in 0u8..3,
             exposure in 0u8..3,
             routing in 0u8..3,
+            method in 0u8..3,
             answers in proptest::collection::vec(0usize..5, 40),
             save_at in 0usize..40,
         ) {
             let instrument = demo();
-            let settings = settings_for(criterion, exposure, routing);
+            let settings = settings_for(criterion, exposure, routing, method);
             let mut session = CatSession::start(&instrument, settings, "ru", seed).unwrap();
             let mut resumed: Option<CatSession> = None;
             for (step, pick) in answers.iter().enumerate() {
