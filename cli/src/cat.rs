@@ -4,7 +4,9 @@
 use crate::output::AtomicFile;
 use crate::{Failure, load_instrument};
 use anyhow::Context;
-use bagdar::cat::{CatSettings, SimulationSettings, simulate};
+use bagdar::cat::{
+    CatSettings, Exposure, SimulationSettings, SympsonHetterSettings, simulate, sympson_hetter,
+};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -34,6 +36,16 @@ pub struct CatSimArgs {
     /// Write the full report (per-item exposure, length distribution) as JSON here.
     #[arg(long)]
     output: Option<PathBuf>,
+    /// Compute Sympson–Hetter parameters for this maximum exposure rate (0–1) by
+    /// iterative simulation first (seed + 1), then simulate with them.
+    #[arg(long)]
+    exposure_target: Option<f64>,
+    /// Iterations of the Sympson–Hetter computation.
+    #[arg(long, default_value_t = 10)]
+    exposure_iterations: usize,
+    /// Write the settings used (with computed Sympson–Hetter parameters) as JSON here.
+    #[arg(long)]
+    write_settings: Option<PathBuf>,
 }
 
 pub fn cat_sim(args: CatSimArgs) -> Result<(), Failure> {
@@ -54,6 +66,41 @@ pub fn cat_sim(args: CatSimArgs) -> Result<(), Failure> {
         theta_sd: args.theta_sd,
         profile: args.profile.clone(),
     };
+    let mut settings = settings;
+    if let Some(target) = args.exposure_target {
+        let sh = SympsonHetterSettings {
+            target,
+            iterations: args.exposure_iterations,
+            simulation: SimulationSettings {
+                seed: args.seed.wrapping_add(1),
+                ..simulation.clone()
+            },
+        };
+        let result =
+            sympson_hetter(&instrument, &settings, &sh).context("Sympson–Hetter parameters")?;
+        eprintln!(
+            "Sympson–Hetter: {} items with k < 1; highest exposure per iteration {}",
+            result.parameters.len(),
+            result
+                .max_exposure
+                .iter()
+                .map(|e| format!("{e:.3}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        settings.exposure = Exposure::SympsonHetter {
+            parameters: result.parameters,
+        };
+    }
+    if let Some(path) = &args.write_settings {
+        let mut file = AtomicFile::create(path)?;
+        serde_json::to_writer_pretty(file.writer(), &settings).map_err(anyhow::Error::from)?;
+        file.writer()
+            .write_all(b"\n")
+            .map_err(anyhow::Error::from)?;
+        file.commit()?;
+        eprintln!("wrote {}", path.display());
+    }
     let report = simulate(&instrument, &settings, &simulation).context("CAT simulation")?;
     let mut out = std::io::stdout().lock();
     let w = &mut out;

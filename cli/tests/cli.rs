@@ -537,6 +537,38 @@ fn cat_sim_reports_recovery_length_and_exposure() {
     let again = bagdar(&args);
     assert_eq!(again.stdout, text.as_bytes());
 
+    // Sympson–Hetter parameters computed on the fly and written out with the settings.
+    let tuned = dir.join("tuned.json");
+    let out = bagdar(&[
+        "cat-sim",
+        "--instrument",
+        s(&demo),
+        "--students",
+        "100",
+        "--settings",
+        s(&settings),
+        "--exposure-target",
+        "0.5",
+        "--exposure-iterations",
+        "3",
+        "--write-settings",
+        s(&tuned),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tuned: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&tuned).unwrap()).unwrap();
+    assert_eq!(tuned["exposure"]["method"], "sympson_hetter");
+    assert!(
+        !tuned["exposure"]["parameters"]
+            .as_object()
+            .unwrap()
+            .is_empty()
+    );
+
     let bad = dir.join("bad.json");
     std::fs::write(&bad, "{\"se_target\": -1}").unwrap();
     let out = bagdar(&[
