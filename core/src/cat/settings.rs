@@ -69,9 +69,10 @@ pub enum Routing {
     RoundRobin,
 }
 
-/// Minimum and maximum number of items of one scale.
+/// Minimum and maximum number of items of one scale (`min` defaults to 2, `max` to
+/// no limit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct Length {
     /// No stopping rule other than an exhausted bank ends a scale before this many items.
     pub min: usize,
