@@ -390,7 +390,7 @@ fn sympson_hetter_keeps_exposure_below_the_bound() {
     let target = 0.2;
     let sh = SympsonHetterSettings {
         target,
-        iterations: 12,
+        iterations: 10,
         simulation: SimulationSettings {
             students: 1000,
             seed: 31,
@@ -412,7 +412,11 @@ fn sympson_hetter_keeps_exposure_below_the_bound() {
         ..SimulationSettings::default()
     };
     let report = simulate(&instrument, &controlled, &sim).unwrap();
-    let bound = target + 3.0 * (target * (1.0 - target) / 1000.0).sqrt();
+    // Stated tolerance: the parameters are estimated from 1000 simulees and checked on
+    // 1000 others, so each rate carries two binomial sampling errors of
+    // √(r(1 − r)/1000) ≈ 0.013; the highest of some 60 controlled items may exceed r by
+    // three of each combined: r + 3·√2·0.013 ≈ 0.254. (Realized: 0.221.)
+    let bound = target + 3.0 * (2.0 * target * (1.0 - target) / 1000.0).sqrt();
     assert!(
         report.max_exposure <= bound,
         "max exposure {} > {bound}; per iteration {:?}",

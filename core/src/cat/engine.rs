@@ -695,8 +695,17 @@ impl CatEngine {
                 Some(scratch[rng.random_range(0..k)].1)
             }
             Exposure::SympsonHetter { .. } => {
-                scratch.sort_unstable_by(order);
-                for &(_, i) in scratch.iter() {
+                // Down the list in criterion order, found lazily: the lotteries usually
+                // end after a few items, so a full sort would be wasted.
+                for position in 0..scratch.len() {
+                    let mut best = position;
+                    for j in position + 1..scratch.len() {
+                        if order(&scratch[j], &scratch[best]).is_lt() {
+                            best = j;
+                        }
+                    }
+                    scratch.swap(position, best);
+                    let i = scratch[position].1;
                     p.considered.push(i);
                     let k = self.exposure_k[i];
                     if k >= 1.0 || rng.random::<f64>() < k {

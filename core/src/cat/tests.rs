@@ -102,7 +102,13 @@ fn switched_off_stops_round_trip() {
     let default: CatSettings = CatSettings::from_json("{}").unwrap();
     assert_eq!(default.se_target, Some(0.4));
     let only_max = CatSettings::from_json(r#"{"length": {"max": 5}}"#).unwrap();
-    assert_eq!(only_max.length, Length { min: 2, max: Some(5) });
+    assert_eq!(
+        only_max.length,
+        Length {
+            min: 2,
+            max: Some(5)
+        }
+    );
 }
 
 #[test]
