@@ -34,3 +34,47 @@ pub fn simulate(items: &[ResponseFunction], persons: usize, seed: u64) -> Respon
     let thetas: Vec<f64> = (0..persons).map(|_| normal.sample(&mut rng)).collect();
     bagdar::simulate::responses(items, &thetas, seed)
 }
+
+/// A seeded one-scale instrument of `items` items for CAT benchmarks: 2PL, 3PL and
+/// 5-category GRM in turn, slopes U(0.8, 2.2), difficulties U(−2.5, 2.5), content
+/// areas `area0` … `area3` in turn.
+pub fn cat_bank(items: usize, seed: u64) -> bagdar::instrument::Instrument {
+    use rand::RngExt;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let text = |s: &str| serde_json::json!({ "en": s });
+    let items: Vec<serde_json::Value> = (0..items)
+        .map(|i| {
+            let a: f64 = rng.random_range(0.8..2.2);
+            let b: f64 = rng.random_range(-2.5..2.5);
+            let model = match i % 3 {
+                0 => serde_json::json!({ "type": "2pl", "slope": a, "intercept": -a * b }),
+                1 => serde_json::json!({ "type": "3pl", "slope": a, "intercept": -a * b, "guessing": 0.2 }),
+                _ => serde_json::json!({ "type": "grm", "slope": a,
+                    "intercepts": [a * (1.5 - b), a * (0.5 - b), a * (-0.5 - b), a * (-1.5 - b)] }),
+            };
+            let set = ["yn", "abcd", "agree5"][i % 3];
+            let mut item = serde_json::json!({ "id": format!("I{i:03}"), "scale": "trait",
+                "content_area": format!("area{}", i % 4), "stem": text("item"),
+                "option_set": set, "model": model });
+            if i % 3 == 1 {
+                item["key"] = serde_json::json!(2);
+            }
+            item
+        })
+        .collect();
+    let options = |values: &[i64]| -> Vec<serde_json::Value> {
+        values
+            .iter()
+            .map(|v| serde_json::json!({ "value": v, "text": text("option") }))
+            .collect()
+    };
+    let definition = serde_json::json!({
+        "format_version": 1, "id": "bench", "version": "1", "title": text("bench"),
+        "languages": ["en"],
+        "option_sets": { "yn": options(&[0, 1]), "abcd": options(&[1, 2, 3, 4]),
+                         "agree5": options(&[1, 2, 3, 4, 5]) },
+        "scales": [{ "id": "trait", "kind": "aptitude", "name": text("trait") }],
+        "items": items,
+    });
+    bagdar::instrument::Instrument::from_json(&definition.to_string()).expect("a valid bank")
+}

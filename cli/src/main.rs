@@ -5,6 +5,7 @@
 //! written). Rows that cannot be scored are not fatal: they go to the rejects file.
 
 mod calibrate;
+mod cat;
 mod cut;
 mod output;
 mod report;
@@ -60,6 +61,11 @@ enum Command {
     ///
     /// Example: bagdar report scores.csv --instrument data/instruments/kasip-demo.json --output report.html --lang ru
     Report(report::ReportArgs),
+    /// Simulate adaptive sessions (CAT): bias and RMSE per scale, test length, item
+    /// exposure and overlap, classification agreement with the full fixed form.
+    ///
+    /// Example: bagdar cat-sim --instrument data/instruments/kasip-demo.json --students 1000 --seed 1 --settings data/cat/kasip-demo-cat.json --output cat-report.json
+    CatSim(cat::CatSimArgs),
 }
 
 /// A fatal error with its exit code.
@@ -121,6 +127,7 @@ fn run(cli: Cli) -> std::result::Result<(), Failure> {
         Command::Calibrate(args) => calibrate::calibrate(args),
         Command::ChooseCut(args) => cut::choose(args),
         Command::Report(args) => report::report(args),
+        Command::CatSim(args) => cat::cat_sim(args),
     }
 }
 

@@ -496,3 +496,95 @@ fn bad_response_files_are_rejected_row_by_row_or_refused() {
         }
     }
 }
+
+#[test]
+fn cat_sim_reports_recovery_length_and_exposure() {
+    let dir = tmp("cat-sim");
+    let report_path = dir.join("cat-report.json");
+    let settings = root().join("data/cat/kasip-demo-cat.json");
+    let demo = instrument();
+    let args = [
+        "cat-sim",
+        "--instrument",
+        s(&demo),
+        "--students",
+        "200",
+        "--seed",
+        "7",
+        "--settings",
+        s(&settings),
+        "--output",
+        s(&report_path),
+    ];
+    let out = bagdar(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("CAT simulation: 200 simulees, seed 7"),
+        "{text}"
+    );
+    assert!(text.contains("profile teacher"), "{text}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
+    let r = &report["report"];
+    assert_eq!(r["students"], 200);
+    assert_eq!(r["scales"].as_array().unwrap().len(), 12);
+    let mean = r["length"]["mean"].as_f64().unwrap();
+    assert!(mean > 12.0 && mean <= 70.0, "{mean}");
+    assert_eq!(r["exposure"].as_array().unwrap().len(), 104);
+    let social = &r["scales"][0];
+    assert_eq!(social["scale"], "social");
+    assert_eq!(social["classification"]["cut"], 0.5);
+    // Same seed, same report.
+    let again = bagdar(&args);
+    assert_eq!(again.stdout, text.as_bytes());
+
+    // Sympson–Hetter parameters computed on the fly and written out with the settings.
+    let tuned = dir.join("tuned.json");
+    let out = bagdar(&[
+        "cat-sim",
+        "--instrument",
+        s(&demo),
+        "--students",
+        "100",
+        "--settings",
+        s(&settings),
+        "--exposure-target",
+        "0.5",
+        "--exposure-iterations",
+        "3",
+        "--write-settings",
+        s(&tuned),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tuned: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&tuned).unwrap()).unwrap();
+    assert_eq!(tuned["exposure"]["method"], "sympson_hetter");
+    assert!(
+        !tuned["exposure"]["parameters"]
+            .as_object()
+            .unwrap()
+            .is_empty()
+    );
+
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "{\"se_target\": -1}").unwrap();
+    let out = bagdar(&[
+        "cat-sim",
+        "--instrument",
+        s(&instrument()),
+        "--settings",
+        s(&bad),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("se_target"), "{err}");
+}

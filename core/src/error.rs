@@ -259,6 +259,62 @@ pub enum Error {
         /// What is wrong (count, a negative or non-finite time).
         message: String,
     },
+    /// A CAT answer names an item that is not the one waiting for an answer.
+    #[error("CAT session: answer for item {item:?}, but {}", match pending { Some(p) => format!("the item asked is {p:?}"), None => "no item is waiting for an answer (call next_item first)".to_string() })]
+    CatItemNotPending {
+        /// The item id given.
+        item: String,
+        /// The item waiting for an answer, if any.
+        pending: Option<String>,
+    },
+    /// A CAT answer is not one of the item's option values.
+    #[error("CAT session, item {item}: answer {value} is not one of the options {allowed}")]
+    CatInvalidAnswer {
+        /// Item id.
+        item: String,
+        /// The answer as given.
+        value: i64,
+        /// The allowed option values, e.g. `1..5`.
+        allowed: String,
+    },
+    /// A CAT session that has stopped was given another answer.
+    #[error("CAT session stopped ({reason}) after {items} items; no more answers are taken")]
+    CatStopped {
+        /// Why it stopped.
+        reason: String,
+        /// Items administered.
+        items: usize,
+    },
+    /// A saved CAT session belongs to another instrument version.
+    #[error(
+        "CAT session was started with instrument checksum {session}, but this instrument has {instrument}"
+    )]
+    ChecksumMismatch {
+        /// Checksum stored in the session.
+        session: String,
+        /// Checksum of the instrument given.
+        instrument: String,
+    },
+    /// A saved CAT session is not valid JSON or has fields of the wrong type
+    /// (corrupted or truncated).
+    #[error("CAT session JSON, line {line}, column {column}: {message}")]
+    SessionSyntax {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// Parser message.
+        message: String,
+    },
+    /// A saved CAT session parsed but is not a state this engine can resume (wrong
+    /// format or version, or a response log that replay does not reproduce).
+    #[error("CAT session {location}: {message}")]
+    InvalidSession {
+        /// Where: a field or a log step.
+        location: String,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 /// What kind of problem an error is; each surface maps it to its own error class
@@ -325,6 +381,12 @@ impl Error {
             Error::WrongLength { .. } => "wrong_length",
             Error::InvalidGroups { .. } => "invalid_groups",
             Error::NoDegreesOfFreedom { .. } => "no_degrees_of_freedom",
+            Error::CatItemNotPending { .. } => "cat_item_not_pending",
+            Error::CatInvalidAnswer { .. } => "cat_invalid_answer",
+            Error::CatStopped { .. } => "cat_stopped",
+            Error::ChecksumMismatch { .. } => "checksum_mismatch",
+            Error::SessionSyntax { .. } => "session_syntax",
+            Error::InvalidSession { .. } => "invalid_session",
         }
     }
 
@@ -337,7 +399,8 @@ impl Error {
             | Error::InvalidInstrument { .. }
             | Error::MissingTranslation { .. }
             | Error::DuplicateId { .. }
-            | Error::UnsupportedFormatVersion { .. } => ErrorCategory::Instrument,
+            | Error::UnsupportedFormatVersion { .. }
+            | Error::ChecksumMismatch { .. } => ErrorCategory::Instrument,
             Error::ResponseOutOfRange { .. }
             | Error::InvalidAnswer { .. }
             | Error::WrongItemCount { .. }
@@ -349,7 +412,12 @@ impl Error {
             | Error::MissingResponse { .. }
             | Error::TooFewPersons { .. }
             | Error::WrongLength { .. }
-            | Error::InvalidGroups { .. } => ErrorCategory::ResponseData,
+            | Error::InvalidGroups { .. }
+            | Error::CatItemNotPending { .. }
+            | Error::CatInvalidAnswer { .. }
+            | Error::CatStopped { .. }
+            | Error::SessionSyntax { .. }
+            | Error::InvalidSession { .. } => ErrorCategory::ResponseData,
             Error::InvalidSetting { .. }
             | Error::UnknownId { .. }
             | Error::MissingNorms { .. }

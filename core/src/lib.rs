@@ -17,6 +17,7 @@
 
 pub mod batch;
 pub mod calibrate;
+pub mod cat;
 pub mod decide;
 pub mod error;
 pub mod fit;
