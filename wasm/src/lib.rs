@@ -1,10 +1,11 @@
 //! WebAssembly bindings of Bagdar for the browser and Node: load a trilingual
-//! instrument, score fixed forms. Functions convert arguments, call one core function
+//! instrument, score fixed forms, run adaptive sessions. Functions convert arguments, call one core function
 //! and convert the result; errors arrive as JS `Error`s (see [`error`]).
 //!
 //! Results are plain JS objects (`serde-wasm-bindgen`), numbers passed through
 //! unchanged, so they equal the native engine's bit for bit.
 
+pub mod cat;
 pub mod error;
 
 use bagdar::model::ItemModel;
@@ -34,7 +35,7 @@ fn settings(json: Option<String>) -> Result<ScoringSettings, JsValue> {
     }
 }
 
-fn to_value<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
+pub(crate) fn to_value<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
     value
         .serialize(
             &serde_wasm_bindgen::Serializer::json_compatible().serialize_missing_as_null(true),
@@ -96,7 +97,7 @@ pub fn sum_score_table(
 /// A validated instrument.
 #[wasm_bindgen]
 pub struct Instrument {
-    inner: bagdar::instrument::Instrument,
+    pub(crate) inner: bagdar::instrument::Instrument,
 }
 
 #[wasm_bindgen]

@@ -176,7 +176,7 @@ function answer(value) {
   } else {
     const cat = bagdar.CatSession.fromJson(s.cat, state.instrument);
     try {
-      cat.answer(state.instrument, item, value ?? undefined, entry.at);
+      cat.answer(state.instrument, item, value, entry.at);
       s.cat = cat.toJson();
     } finally {
       cat.free();
@@ -248,7 +248,10 @@ function renderItem(id) {
   const s = state.session;
   const item = itemById(id);
   const asked = s.mode === "fixed" ? s.position + 1 : s.log.length + 1;
-  const total = state.definition.items.length;
+  const total =
+    s.mode === "fixed"
+      ? state.definition.items.length
+      : (JSON.parse(state.catSettings).max_total ?? state.definition.items.length);
   const previous = s.log.find((e) => e.item === id)?.value;
   const form = el("form", {
     id: "item-form",
@@ -256,7 +259,8 @@ function renderItem(id) {
       event.preventDefault();
       const chosen = form.querySelector("input[name=answer]:checked");
       if (!chosen) {
-        form.querySelector("#hint").textContent = t("choose_first");
+        form.querySelector("#hint").textContent =
+          s.mode === "fixed" ? t("choose_first") : t("choose_adaptive");
         return;
       }
       go(Number(chosen.value));
@@ -275,7 +279,7 @@ function renderItem(id) {
       el("span", {}, local(option.text))));
   form.append(
     el("label", { for: "progress", class: "note" },
-      s.mode === "fixed" ? t("progress_of", { n: asked, max: total }) : t("progress", { n: asked })),
+      t("progress_of", { n: asked, max: total })),
     el("progress", { id: "progress", max: String(total), value: String(asked - 1) }),
     el("fieldset", { "data-item": id },
       el("legend", {}, scaleName(item.scale)),
@@ -286,7 +290,10 @@ function renderItem(id) {
       s.mode === "fixed"
         ? el("button", { type: "button", id: "back", disabled: s.position === 0, onclick: () => { back(); render(); focusFirstOption(); } }, t("back"))
         : el("span"),
-      el("button", { type: "button", id: "skip", onclick: () => go(null) }, t("skip")),
+      // An adaptive session needs an answer to choose the next question.
+      s.mode === "fixed"
+        ? el("button", { type: "button", id: "skip", onclick: () => go(null) }, t("skip"))
+        : el("span"),
       el("button", { type: "submit", class: "primary", id: "next" }, t("next"))),
   );
   app.append(form);
