@@ -10,7 +10,7 @@ use std::path::PathBuf;
 /// A validated instrument (battery).
 #[pyclass(module = "bagdar._bagdar", frozen)]
 pub struct Instrument {
-    inner: bagdar::instrument::Instrument,
+    pub(crate) inner: bagdar::instrument::Instrument,
 }
 
 type BatteryScores<'py> = (

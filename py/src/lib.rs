@@ -2,6 +2,7 @@
 //! and converts back; the logic lives in the `bagdar` crate.
 
 mod calibrate;
+mod cat;
 mod error;
 mod fit;
 mod instrument;
@@ -14,6 +15,8 @@ use pyo3::prelude::*;
 fn _bagdar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     error::register(m)?;
     m.add_class::<instrument::Instrument>()?;
+    m.add_class::<cat::CatSession>()?;
+    m.add_function(wrap_pyfunction!(cat::cat_simulate, m)?)?;
     m.add_function(wrap_pyfunction!(calibrate::calibrate, m)?)?;
     m.add_function(wrap_pyfunction!(fit::m2, m)?)?;
     m.add_function(wrap_pyfunction!(fit::item_fit, m)?)?;

@@ -7,6 +7,7 @@ import numpy.typing as npt
 
 __all__ = [
     "BagdarError",
+    "CatSession",
     "ConvergenceError",
     "Instrument",
     "InstrumentError",
@@ -14,6 +15,7 @@ __all__ = [
     "SettingsError",
     "__version__",
     "calibrate",
+    "cat_simulate",
     "dif",
     "item_fit",
     "m2",
@@ -86,3 +88,27 @@ def plausible_values(
     settings_json: str | None = None,
     method: str = "normal",
 ) -> npt.NDArray[np.float64]: ...
+
+@final
+class CatSession:
+    @staticmethod
+    def start(
+        instrument: Instrument, settings_json: str | None, language: str, seed: int
+    ) -> CatSession: ...
+    @staticmethod
+    def from_json(text: str, instrument: Instrument) -> CatSession: ...
+    def next_item(self, instrument: Instrument) -> str | None: ...
+    def answer(
+        self, instrument: Instrument, item: str, value: int, timestamp: str | None = None
+    ) -> None: ...
+    def estimates(self) -> str: ...
+    def responses(self) -> str: ...
+    @property
+    def stopped(self) -> bool: ...
+    @property
+    def stop_reason(self) -> str | None: ...
+    def to_json(self) -> str: ...
+
+def cat_simulate(
+    instrument: Instrument, settings_json: str | None, simulation_json: str
+) -> str: ...

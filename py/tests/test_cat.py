@@ -1,0 +1,84 @@
+"""Adaptive sessions through the Python API: the golden session of tests/golden/cat,
+a whole session with save and resume, typed errors, and the seeded simulation."""
+
+from __future__ import annotations
+
+import json
+
+import bagdar
+import pytest
+from conftest import ROOT
+
+GOLDEN = (ROOT / "tests" / "golden" / "cat" / "demo-session.json").read_text(encoding="utf-8")
+SETTINGS = ROOT / "data" / "cat" / "kasip-demo-cat.json"
+
+
+@pytest.fixture(scope="module")
+def demo(demo_path) -> bagdar.Instrument:
+    return bagdar.Instrument.load(demo_path)
+
+
+def test_golden_session_resumes_and_matches_native_estimates(demo) -> None:
+    golden = json.loads(GOLDEN)
+    session = bagdar.CatSession.from_json(GOLDEN, demo)
+    assert session.stopped and session.stop_reason == golden["stop"]
+    estimates = session.estimates
+    for g in golden["estimates"]:
+        row = estimates.loc[g["scale"]]
+        assert abs(row["theta"] - g["estimate"]["theta"]) <= 1e-12
+        assert abs(row["se"] - g["estimate"]["se"]) <= 1e-12
+        assert row["items"] == g["items"]
+    back = json.loads(session.to_json())
+    assert {**back, "estimates": None} == {**golden, "estimates": None}
+    assert session.next_item() is None
+
+
+def test_a_session_runs_saves_and_resumes(demo) -> None:
+    items = {i["id"]: i for i in demo.definition["items"]}
+    session = bagdar.CatSession.start(demo, SETTINGS, "en", seed=7)
+    asked = []
+    while (item := session.next_item()) is not None:
+        assert item["stem"] == items[item["item"]]["stem"]["en"]
+        resumed = bagdar.CatSession.from_json(session.to_json(), demo)
+        assert resumed.next_item()["item"] == item["item"]
+        session = resumed
+        definition = items[item["item"]]
+        value = definition.get("key", item["options"][0]["value"])
+        session.answer(item["item"], value, timestamp="2026-11-23T10:00:00Z")
+        asked.append(item["item"])
+    assert len(asked) == len(set(asked)) < len(items)
+    assert [r["item"] for r in session.responses] == asked
+    assert set(session.estimates.index) == set(demo.scales)
+
+
+def test_session_errors_are_typed(demo) -> None:
+    session = bagdar.CatSession.start(demo, {"se_target": 0.5}, "kk", seed=1)
+    item = session.next_item()
+    other = next(i for i in demo.definition["items"] if i["id"] != item["item"])["id"]
+    with pytest.raises(bagdar.ResponseDataError) as e:
+        session.answer(other, 1)
+    assert e.value.code == "cat_item_not_pending"
+    with pytest.raises(bagdar.ResponseDataError):
+        session.answer(item["item"], 42)
+    with pytest.raises(bagdar.SettingsError):
+        bagdar.CatSession.start(demo, {"routing": 7}, "kk")
+    with pytest.raises(bagdar.SettingsError):
+        bagdar.CatSession.start(demo, None, "de")
+    with pytest.raises(bagdar.ResponseDataError):
+        bagdar.CatSession.from_json(session.to_json()[:80], demo)
+    tampered = json.loads(session.to_json())
+    tampered["instrument_checksum"] = "0" * 64
+    with pytest.raises(bagdar.InstrumentError):
+        bagdar.CatSession.from_json(json.dumps(tampered), demo)
+
+
+def test_simulation_is_seeded_and_reports_recovery(demo) -> None:
+    a = bagdar.cat_simulate(demo, SETTINGS, students=150, seed=3)
+    b = bagdar.cat_simulate(demo, SETTINGS, students=150, seed=3)
+    assert a.report == b.report
+    scales = a.scales
+    assert set(scales.index) == set(demo.scales)
+    assert (scales["rmse"] < 0.9).all()
+    assert 0 < a.length["mean"] <= json.loads(SETTINGS.read_text())["max_total"]
+    assert a.exposure.between(0, 1).all()
+    assert a.profile is not None and a.profile["profile"] == "teacher"
