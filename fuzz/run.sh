@@ -21,7 +21,7 @@ case "${1:-}" in
   *) echo "usage: $0 [--seconds N | --runs N]" >&2; exit 2 ;;
 esac
 export RUSTC_BOOTSTRAP=1
-targets=(instrument response_rows settings binding_arguments scores_rows)
+targets=(instrument response_rows settings binding_arguments scores_rows cat_session)
 cargo fuzz build -s none
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT

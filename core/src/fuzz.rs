@@ -206,6 +206,62 @@ pub fn scores_rows(data: &[u8]) {
 /// A fuzz entry point.
 pub type Target = fn(&[u8]);
 
+/// A CAT session: bytes up to the first 0xFF are a saved session (resumed) or CAT
+/// settings (a new session starts); each byte after it is one step — answer the
+/// pending item with option `b % (options + 1)` (the extra one is out of range), or,
+/// when the top bit is set, answer some other item. The final state must resume to
+/// itself.
+pub fn cat_session(data: &[u8]) {
+    use crate::cat::{CatSession, CatSettings};
+    let data = cut(data);
+    let instrument = demo();
+    let split = data.iter().position(|&b| b == 0xff).unwrap_or(data.len());
+    let (state, script) = (&data[..split], data.get(split + 1..).unwrap_or(&[]));
+    let text = String::from_utf8_lossy(state);
+    let mut session = match CatSession::from_json(&text, instrument) {
+        Ok(session) => session,
+        Err(_) => {
+            let settings = CatSettings::from_json(&text).unwrap_or_default();
+            if settings.selection.kl_points > 5_000 {
+                return;
+            }
+            let seed = state
+                .iter()
+                .fold(0u64, |h, &b| h.wrapping_mul(31) ^ u64::from(b));
+            match CatSession::start(instrument, settings, "kk", seed) {
+                Ok(session) => session,
+                Err(_) => return,
+            }
+        }
+    };
+    for &b in script.iter().take(30) {
+        let next = match session.next_item(instrument) {
+            Ok(next) => next,
+            Err(_) => return,
+        };
+        let Some(next) = next else {
+            assert!(session.answer(instrument, "SO01", 1, None).is_err());
+            return;
+        };
+        let item = if b & 0x80 != 0 {
+            instrument.definition().items[usize::from(b) % instrument.items().len()]
+                .id
+                .clone()
+        } else {
+            next.item.clone()
+        };
+        let options = next.options.len();
+        let k = usize::from(b & 0x7f) % (options + 1);
+        let value = next.options.get(k).map_or(i64::from(b) + 100, |o| o.value);
+        let answered = session.answer(instrument, &item, value, None);
+        assert_eq!(answered.is_ok(), item == next.item && k < options);
+    }
+    // Resuming replays the whole log (as costly as the session): checked once, at the end.
+    let saved = session.to_json().expect("a session saves");
+    let resumed = CatSession::from_json(&saved, instrument).expect("a saved session resumes");
+    assert_eq!(resumed.to_json().expect("saves again"), saved);
+}
+
 /// Every entry point by name, for the regression runner.
 pub const TARGETS: &[(&str, Target)] = &[
     ("instrument", instrument),
@@ -213,4 +269,5 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("settings", settings),
     ("binding_arguments", binding_arguments),
     ("scores_rows", scores_rows),
+    ("cat_session", cat_session),
 ];

@@ -106,7 +106,14 @@ fn seeded_mutations_of_the_corpus_never_panic() {
         let corpus = inputs("corpus", target);
         // Large seeds (the demo instrument) cost more per run: fewer rounds for them.
         for (name, seed) in &corpus {
-            let rounds = if seed.len() > 20_000 { 10 } else { 150 };
+            // (and CAT steps replay the session log: fewer rounds there too).
+            let rounds = if seed.len() > 20_000 {
+                10
+            } else if *target == "cat_session" {
+                25
+            } else {
+                150
+            };
             for round in 0..rounds {
                 let data = mutate(&mut rng, seed);
                 let outcome = std::panic::catch_unwind(|| run(&data));
