@@ -8,6 +8,7 @@ mod calibrate;
 mod cat;
 mod cut;
 mod output;
+mod records;
 mod report;
 mod score;
 mod table;
@@ -61,6 +62,11 @@ enum Command {
     ///
     /// Example: bagdar report scores.csv --instrument data/instruments/kasip-demo.json --output report.html --lang ru
     Report(report::ReportArgs),
+    /// Check the response records students downloaded from the web form and gather
+    /// them into one response table to score (one row per record).
+    ///
+    /// Example: bagdar records downloads/*.json --instrument data/instruments/kasip-demo.json --output responses.csv --school "School 7"
+    Records(records::RecordsArgs),
     /// Simulate adaptive sessions (CAT): bias and RMSE per scale, test length, item
     /// exposure and overlap, classification agreement with the full fixed form.
     ///
@@ -127,6 +133,7 @@ fn run(cli: Cli) -> std::result::Result<(), Failure> {
         Command::Calibrate(args) => calibrate::calibrate(args),
         Command::ChooseCut(args) => cut::choose(args),
         Command::Report(args) => report::report(args),
+        Command::Records(args) => records::records(args),
         Command::CatSim(args) => cat::cat_sim(args),
     }
 }

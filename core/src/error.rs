@@ -315,6 +315,14 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A response record (the web form's download) is malformed or inconsistent.
+    #[error("response record, {location}: {message}")]
+    InvalidRecord {
+        /// Where: a field or a response.
+        location: String,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 /// What kind of problem an error is; each surface maps it to its own error class
@@ -387,6 +395,7 @@ impl Error {
             Error::ChecksumMismatch { .. } => "checksum_mismatch",
             Error::SessionSyntax { .. } => "session_syntax",
             Error::InvalidSession { .. } => "invalid_session",
+            Error::InvalidRecord { .. } => "invalid_record",
         }
     }
 
@@ -417,7 +426,8 @@ impl Error {
             | Error::CatInvalidAnswer { .. }
             | Error::CatStopped { .. }
             | Error::SessionSyntax { .. }
-            | Error::InvalidSession { .. } => ErrorCategory::ResponseData,
+            | Error::InvalidSession { .. }
+            | Error::InvalidRecord { .. } => ErrorCategory::ResponseData,
             Error::InvalidSetting { .. }
             | Error::UnknownId { .. }
             | Error::MissingNorms { .. }

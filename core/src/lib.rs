@@ -28,6 +28,7 @@ pub mod model;
 
 pub use error::{Error, ErrorCategory, Result};
 pub mod quadrature;
+pub mod record;
 pub mod report;
 pub mod response;
 pub mod score;
