@@ -43,6 +43,10 @@ pub struct ReportArgs {
     /// (default: <scores>.summary.json when it exists).
     #[arg(long)]
     summary: Option<PathBuf>,
+    /// The response file the scores came from: adds DIF of every item across language
+    /// forms (Mantel–Haenszel or Mantel's ordinal test, among complete responders).
+    #[arg(long)]
+    responses: Option<PathBuf>,
     /// Field delimiter of a CSV scores file.
     #[arg(long, default_value = ",")]
     delimiter: char,
@@ -159,7 +163,26 @@ pub fn report(args: ReportArgs) -> Result<(), Failure> {
         builder.add(&student).map_err(anyhow::Error::from)?;
     }
     progress.finish_and_clear();
-    let report = builder.finish();
+    let mut report = builder.finish();
+    if let Some(path) = &args.responses {
+        let table_args = table::TableArgs {
+            input: path.clone(),
+            delimiter: args.delimiter,
+            sheet: None,
+            min_answered: 0.0,
+            id_column: "student_id".into(),
+            region_column: "region".into(),
+            school_column: "school".into(),
+            language_column: "language".into(),
+            value_shift: 0,
+            value_labels: false,
+        };
+        let table = table::open(&table_args, &instrument, args.quiet)?;
+        let (matrix, _, languages) = table::read_all(table, instrument.items().len())?;
+        report.language_dif =
+            bagdar::report::language_dif(&instrument, &matrix, &languages, args.min_group)
+                .context("DIF across language forms")?;
+    }
     let summary = read_summary(&args)?;
     let page = Page {
         report: &report,
@@ -487,6 +510,57 @@ impl Page<'_> {
         (columns, rows)
     }
 
+    /// Per scale and focal language: items in class B and C, and the C items by name.
+    fn dif_rows(&self) -> (Vec<String>, Vec<Vec<String>>) {
+        use bagdar::fit::DifClass;
+        let l = self.labels;
+        let columns = vec![
+            l.get("scale"),
+            l.get("language"),
+            l.get("students"),
+            l.get("dif_b"),
+            l.get("dif_c"),
+            l.get("dif_items"),
+        ];
+        let mut groups: Vec<(&str, &str)> = self
+            .report
+            .language_dif
+            .iter()
+            .map(|d| (d.scale.as_str(), d.focal.as_str()))
+            .collect();
+        groups.dedup();
+        let rows = groups
+            .into_iter()
+            .map(|(scale, focal)| {
+                let items: Vec<_> = self
+                    .report
+                    .language_dif
+                    .iter()
+                    .filter(|d| d.scale == scale && d.focal == focal)
+                    .collect();
+                let count = |c: DifClass| items.iter().filter(|d| d.class == c).count();
+                let c_items: Vec<String> = items
+                    .iter()
+                    .filter(|d| d.class == DifClass::C)
+                    .map(|d| format!("{} ({:+.2})", d.item, d.effect))
+                    .collect();
+                vec![
+                    self.scale_name(scale),
+                    format!(
+                        "{} / {}",
+                        l.language(&items[0].reference),
+                        l.language(focal)
+                    ),
+                    items[0].students.to_string(),
+                    count(DifClass::B).to_string(),
+                    count(DifClass::C).to_string(),
+                    c_items.join(", "),
+                ]
+            })
+            .collect();
+        (columns, rows)
+    }
+
     fn html(&self) -> String {
         let l = self.labels;
         let d = self.instrument.definition();
@@ -614,7 +688,14 @@ impl Page<'_> {
         let _ = writeln!(h, "<h3>{}</h3>", escape(&l.get("scale_means")));
         let (columns, rows) = self.scale_rows();
         html_table(&mut h, &columns, &rows);
-        let _ = writeln!(h, "<p class=\"note\">{}</p>", escape(&l.get("dif")));
+        if self.report.language_dif.is_empty() {
+            let _ = writeln!(h, "<p class=\"note\">{}</p>", escape(&l.get("dif")));
+        } else {
+            let _ = writeln!(h, "<h3>{}</h3>", escape(&l.get("dif_heading")));
+            let (columns, rows) = self.dif_rows();
+            let _ = writeln!(h, "<p class=\"note\">{}</p>", escape(&l.get("dif_note")));
+            html_table(&mut h, &columns, &rows);
+        }
 
         let _ = writeln!(h, "<h2>{}</h2>", escape(&l.get("quality")));
         let (columns, rows) = self.quality_rows();
@@ -759,7 +840,17 @@ impl Page<'_> {
         rows.push(Vec::new());
         rows.push(scale_head);
         rows.extend(scale_rows);
-        sheet(l.get("language"), vec![l.get("dif")], &head, &rows)?;
+        let intro = if self.report.language_dif.is_empty() {
+            vec![l.get("dif")]
+        } else {
+            let (dif_head, dif_rows) = self.dif_rows();
+            rows.push(Vec::new());
+            rows.push(vec![l.get("dif_heading")]);
+            rows.push(dif_head);
+            rows.extend(dif_rows);
+            vec![l.get("dif_note")]
+        };
+        sheet(l.get("language"), intro, &head, &rows)?;
         let (columns, rows) = self.quality_rows();
         sheet(l.get("quality"), Vec::new(), &columns, &rows)?;
         let mut columns = vec![l.get("scale"), "from".to_string(), "to".to_string()];

@@ -225,15 +225,20 @@ pub fn open<'a>(
     })
 }
 
-/// Every accepted row as one matrix (for whole-sample work such as calibration), and a
-/// line per rejected row ("row N: reason").
-pub fn read_all(table: Table<'_>, items: usize) -> anyhow::Result<(ResponseMatrix, Vec<String>)> {
+/// Every accepted row as one matrix (for whole-sample work such as calibration), a
+/// line per rejected row ("row N: reason"), and each accepted row's language ("" when
+/// the file has none).
+pub fn read_all(
+    table: Table<'_>,
+    items: usize,
+) -> anyhow::Result<(ResponseMatrix, Vec<String>, Vec<String>)> {
     let Table {
         rows,
         mut reader,
         progress,
     } = table;
     let (mut data, mut used, mut rejected) = (Vec::new(), 0usize, Vec::new());
+    let mut languages = Vec::new();
     for (index, fields) in rows.enumerate() {
         let row_number = index as u64 + 1;
         let fields = match fields {
@@ -246,11 +251,12 @@ pub fn read_all(table: Table<'_>, items: usize) -> anyhow::Result<(ResponseMatri
         match reader.read(row_number, &fields) {
             Ok(r) => {
                 data.extend(r.responses);
+                languages.push(r.language.unwrap_or_default());
                 used += 1;
             }
             Err(reject) => rejected.push(format!("row {}: {}", reject.row, reject.reason)),
         }
     }
     progress.finish_and_clear();
-    Ok((ResponseMatrix::new(used, items, data)?, rejected))
+    Ok((ResponseMatrix::new(used, items, data)?, rejected, languages))
 }

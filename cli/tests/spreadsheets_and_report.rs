@@ -405,6 +405,24 @@ fn department_report_counts_suppresses_and_stays_offline() {
     let n1 = lines.iter().find(|r| r[1] == "N-1").unwrap();
     assert_eq!(n1[2], "100");
 
+    // With the responses, the fairness section tests every item across language forms.
+    let with_dif = dir.join("report-dif.html");
+    let out = bagdar(&[
+        "report",
+        s(&scores),
+        "--instrument",
+        &instrument(),
+        "--output",
+        s(&with_dif),
+        "--responses",
+        s(&input),
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let html = std::fs::read_to_string(&with_dif).unwrap();
+    assert!(html.contains("Differential item functioning across language forms"));
+    assert!(html.contains("Items C"));
+
     // Scores from another instrument version are refused, and nothing is written.
     let mut tampered = read_csv(&scores);
     let c = tampered[0]

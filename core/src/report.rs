@@ -500,6 +500,10 @@ pub struct DepartmentReport {
     /// Distributions of every scale and composite over all students (empty when the
     /// whole file is suppressed).
     pub distributions: Vec<Histogram>,
+    /// DIF across language forms, when the responses were given
+    /// ([`language_dif`]; set by the caller).
+    #[serde(default)]
+    pub language_dif: Vec<LanguageDif>,
 }
 
 /// Collects students and builds the [`DepartmentReport`]; memory grows with the
@@ -711,6 +715,7 @@ impl ReportBuilder {
             schools,
             languages,
             distributions,
+            language_dif: Vec::new(),
         }
     }
 }
@@ -941,5 +946,195 @@ mod tests {
         );
         header.retain(|h| h != "social_theta" && !h.starts_with("realistic"));
         assert!(ScoresLayout::from_header(&header, &instrument).is_err());
+    }
+}
+
+/// DIF of one item between the reference language form and another.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LanguageDif {
+    /// Scale id.
+    pub scale: String,
+    /// Item id.
+    pub item: String,
+    /// Reference language.
+    pub reference: String,
+    /// Focal language.
+    pub focal: String,
+    /// `mh` (dichotomous) or `mantel` (ordinal).
+    pub method: String,
+    /// Students of both groups with every item of the scale answered.
+    pub students: usize,
+    /// Effect: ETS Δ_MH (dichotomous) or the standardized mean difference / SD (ordinal).
+    pub effect: f64,
+    /// p-value of the test.
+    pub p_value: f64,
+    /// ETS class (A/B/C; for ordinal items AA/BB/CC written A/B/C).
+    pub class: crate::fit::DifClass,
+}
+
+/// DIF of every item between language forms, scale by scale: the reference form is the
+/// most frequent language (ties: first in code order), each other form with at least
+/// `min_group` complete responders is compared with it, matched on the scale's total
+/// score among students who answered every item of the scale. Dichotomous scales use
+/// Mantel–Haenszel, others Mantel's ordinal test (see [`crate::fit`]).
+///
+/// # Errors
+///
+/// [`Error::WrongLength`] when `languages` does not have one entry per person.
+pub fn language_dif(
+    instrument: &Instrument,
+    responses: &crate::response::ResponseMatrix,
+    languages: &[String],
+    min_group: usize,
+) -> Result<Vec<LanguageDif>> {
+    use crate::fit::{DifMethod, DifTable, dif};
+    use crate::model::ResponseCurve;
+    if languages.len() != responses.persons() {
+        return Err(Error::WrongLength {
+            what: "languages",
+            expected: responses.persons(),
+            found: languages.len(),
+        });
+    }
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for l in languages {
+        *counts.entry(l.as_str()).or_default() += 1;
+    }
+    let Some(reference) = counts
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map(|(l, _)| l.to_string())
+    else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for (s, items) in instrument.scale_items().iter().enumerate() {
+        let complete: Vec<usize> = (0..responses.persons())
+            .filter(|&p| {
+                let row = responses.row(p);
+                items.iter().all(|&i| row[i] != crate::response::MISSING)
+            })
+            .collect();
+        let dichotomous = items
+            .iter()
+            .all(|&i| instrument.items()[i].categories() == 2);
+        let method = if dichotomous {
+            DifMethod::MantelHaenszel
+        } else {
+            DifMethod::Mantel
+        };
+        for focal in counts.keys().filter(|l| **l != reference) {
+            let persons: Vec<usize> = complete
+                .iter()
+                .copied()
+                .filter(|&p| languages[p] == reference || languages[p] == *focal)
+                .collect();
+            let focal_n = persons.iter().filter(|&&p| languages[p] == *focal).count();
+            if focal_n < min_group || persons.len() - focal_n < min_group {
+                continue;
+            }
+            let data: Vec<u8> = persons
+                .iter()
+                .flat_map(|&p| items.iter().map(move |&i| responses.row(p)[i]))
+                .collect();
+            let matrix = crate::response::ResponseMatrix::new(persons.len(), items.len(), data)?;
+            let groups: Vec<usize> = persons
+                .iter()
+                .map(|&p| usize::from(languages[p] == *focal))
+                .collect();
+            // A scale where a group has no variation has nothing to test.
+            let Ok(table) = dif(&matrix, &groups, 0, 1, method) else {
+                continue;
+            };
+            let scale = instrument.scales()[s].id.clone();
+            let row = |k: usize, effect: f64, p_value: f64, class| LanguageDif {
+                scale: scale.clone(),
+                item: instrument.definition().items[items[k]].id.clone(),
+                reference: reference.clone(),
+                focal: focal.to_string(),
+                method: if dichotomous { "mh" } else { "mantel" }.into(),
+                students: persons.len(),
+                effect,
+                p_value,
+                class,
+            };
+            match table {
+                DifTable::MantelHaenszel(t) => out.extend(
+                    t.iter()
+                        .enumerate()
+                        .map(|(k, r)| row(k, r.delta, r.p_value, r.class)),
+                ),
+                DifTable::Mantel(t) => out.extend(
+                    t.iter()
+                        .enumerate()
+                        .map(|(k, r)| row(k, r.effect_size, r.p_value, r.class)),
+                ),
+                DifTable::Logistic(_) => {}
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod dif_tests {
+    use super::*;
+
+    #[test]
+    fn a_planted_language_effect_is_found_on_its_item() {
+        let json = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../data/instruments/kasip-demo.json"
+        ))
+        .unwrap();
+        let instrument = Instrument::from_json(&json).unwrap();
+        let settings = crate::simulate::CohortSettings {
+            students: 3000,
+            seed: 11,
+            omission_rate: 0.0,
+            malformed_rows: false,
+            ..Default::default()
+        };
+        let cohort = crate::simulate::cohort(&instrument, &settings).unwrap();
+        let header = &cohort.header;
+        let language = header.iter().position(|h| h == "language").unwrap();
+        let columns: Vec<usize> = instrument
+            .item_ids()
+            .iter()
+            .map(|id| header.iter().position(|h| h == id).unwrap())
+            .collect();
+        let so03 = instrument.item_index("SO03").unwrap();
+        let mut raw = Vec::new();
+        let mut languages = Vec::new();
+        for row in &cohort.rows {
+            languages.push(row[language].clone());
+            for (i, &c) in columns.iter().enumerate() {
+                let mut v: f64 = row[c].parse().unwrap_or(f64::NAN);
+                // In the ru form, SO03 is answered one step lower.
+                if i == so03 && row[language] == "ru" && v > 1.0 {
+                    v -= 1.0;
+                }
+                raw.push(v);
+            }
+        }
+        let coded = instrument.code_matrix(languages.len(), &raw).unwrap();
+        let table = language_dif(&instrument, &coded, &languages, 10).unwrap();
+        let planted: Vec<_> = table
+            .iter()
+            .filter(|r| r.item == "SO03" && r.focal == "ru")
+            .collect();
+        assert_eq!(planted.len(), 1);
+        assert_eq!(
+            planted[0].class,
+            crate::fit::DifClass::C,
+            "{:?}",
+            planted[0]
+        );
+        let others_c = table
+            .iter()
+            .filter(|r| r.class == crate::fit::DifClass::C && r.item != "SO03")
+            .count();
+        assert!(others_c <= 2, "{others_c} other items flagged C");
+        assert!(table.iter().any(|r| r.method == "mh"));
     }
 }
