@@ -145,6 +145,13 @@ def attempt(row: Row, function: Callable[[], dict[str, Any] | None]) -> Row:
         row.error = f"{type(error).__name__}: {error}"
         if os.environ.get("BAGDAR_COMPARE_TRACEBACK"):
             traceback.print_exc()
+    # Progress on stderr, so a long full run shows where it is.
+    print(
+        f"  [{row.case}] {row.tool} {row.config}: "
+        f"{format_seconds(row.seconds) if row.error is None else row.error}",
+        file=sys.stderr,
+        flush=True,
+    )
     return row
 
 
