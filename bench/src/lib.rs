@@ -78,3 +78,30 @@ pub fn cat_bank(items: usize, seed: u64) -> bagdar::instrument::Instrument {
     });
     bagdar::instrument::Instrument::from_json(&definition.to_string()).expect("a valid bank")
 }
+
+/// A seeded GRM bank: slopes U(0.8, 2.2), `categories − 1` ordered intercepts spread
+/// around an N(0, 0.5) item location (d_1 > … > d_{K−1}, as the model requires).
+pub fn graded_bank(items: usize, categories: usize, seed: u64) -> Vec<ItemModel> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let slope = Uniform::new(0.8, 2.2).expect("valid range");
+    let location = Normal::new(0.0, 0.5).expect("valid sd");
+    let gap = Uniform::new(0.6, 1.2).expect("valid range");
+    (0..items)
+        .map(|_| {
+            let a: f64 = slope.sample(&mut rng);
+            let centre: f64 = location.sample(&mut rng);
+            let mut thresholds = Vec::with_capacity(categories - 1);
+            let mut b = centre - 0.9 * (categories as f64 - 2.0) / 2.0;
+            for _ in 0..categories - 1 {
+                thresholds.push(b);
+                b += gap.sample(&mut rng);
+            }
+            // logit P(X ≥ k) = a·θ + d_k with d_k = −a·b_k: decreasing in k.
+            let intercepts = thresholds.iter().map(|b| -a * b).collect();
+            ItemModel::Graded {
+                slope: a,
+                intercepts,
+            }
+        })
+        .collect()
+}
