@@ -59,7 +59,9 @@ pub fn calibrate(args: CalibrateArgs) -> Result<(), Failure> {
         settings.priors.guessing = Some(BetaPrior { alpha, beta });
     }
     let table = table::open(&args.table, &instrument, args.quiet)?;
-    let (matrix, rejected, _) = table::read_all(table, instrument.items().len())?;
+    let table::Sample {
+        matrix, rejected, ..
+    } = table::read_all(table, instrument.items().len())?;
     let used = matrix.persons();
     let (definition, fits) =
         calibrate_battery(&instrument, &matrix, &settings).context("calibration")?;

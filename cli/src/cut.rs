@@ -50,7 +50,9 @@ pub fn choose(args: CutArgs) -> Result<(), Failure> {
         )
     })?;
     let table = table::open(&args.table, &instrument, false)?;
-    let (matrix, rejected, _) = table::read_all(table, instrument.items().len())?;
+    let table::Sample {
+        matrix, rejected, ..
+    } = table::read_all(table, instrument.items().len())?;
     let composites = decider
         .composites(&matrix, &args.profile)
         .context("composites")?;

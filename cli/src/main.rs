@@ -7,6 +7,7 @@
 mod calibrate;
 mod cat;
 mod cut;
+mod norms;
 mod output;
 mod records;
 mod report;
@@ -67,6 +68,11 @@ enum Command {
     ///
     /// Example: bagdar records downloads/*.json --instrument data/instruments/kasip-demo.json --output responses.csv --school "School 7"
     Records(records::RecordsArgs),
+    /// Build norm tables (percentile ranks, stanines) of every scale and profile from a
+    /// norm sample, for the whole sample and with --by-group per language and region.
+    ///
+    /// Example: bagdar norms data/demo/responses.csv --instrument data/instruments/kasip-demo.json --by-group --date 2026-11 --output norms.json
+    Norms(norms::NormsArgs),
     /// Simulate adaptive sessions (CAT): bias and RMSE per scale, test length, item
     /// exposure and overlap, classification agreement with the full fixed form.
     ///
@@ -134,6 +140,7 @@ fn run(cli: Cli) -> std::result::Result<(), Failure> {
         Command::ChooseCut(args) => cut::choose(args),
         Command::Report(args) => report::report(args),
         Command::Records(args) => records::records(args),
+        Command::Norms(args) => norms::norms(args),
         Command::CatSim(args) => cat::cat_sim(args),
     }
 }

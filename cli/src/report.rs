@@ -178,7 +178,9 @@ pub fn report(args: ReportArgs) -> Result<(), Failure> {
             value_labels: false,
         };
         let table = table::open(&table_args, &instrument, args.quiet)?;
-        let (matrix, _, languages) = table::read_all(table, instrument.items().len())?;
+        let table::Sample {
+            matrix, languages, ..
+        } = table::read_all(table, instrument.items().len())?;
         report.language_dif =
             bagdar::report::language_dif(&instrument, &matrix, &languages, args.min_group)
                 .context("DIF across language forms")?;

@@ -5,7 +5,9 @@ use crate::table::{self, Table, TableArgs};
 use crate::{Failure, load_instrument};
 use anyhow::{Context, anyhow};
 use bagdar::batch::{Record, Reject};
-use bagdar::decide::{ClassificationTally, Decider, DecisionSettings, Norms};
+use bagdar::decide::{
+    ClassificationTally, Decider, DecisionSettings, GroupLabel, NormGrouping, Norms,
+};
 use bagdar::response::ResponseMatrix;
 use bagdar::score::{Estimate, Method, ScoringSettings};
 use bagdar::simulate::{CohortSettings, cohort};
@@ -93,6 +95,10 @@ pub struct ScoreArgs {
     /// Norms JSON (percentile cuts and ranks), e.g. data/norms/kasip-demo-norms.json.
     #[arg(long)]
     norms: Option<PathBuf>,
+    /// Norm group of each student: all (the whole norm sample), language (the
+    /// student's language form) or region; a group the norms lack falls back to all.
+    #[arg(long, default_value = "all", value_parser = ["all", "language", "region"])]
+    norm_grouping: String,
     /// Classification-quality summary JSON. Default: <output>.summary.json
     #[arg(long)]
     summary: Option<PathBuf>,
@@ -123,6 +129,11 @@ pub fn score(args: ScoreArgs) -> Result<(), Failure> {
         };
         let settings = DecisionSettings {
             scoring: scoring.clone(),
+            norm_grouping: match args.norm_grouping.as_str() {
+                "language" => NormGrouping::Language,
+                "region" => NormGrouping::Region,
+                _ => NormGrouping::All,
+            },
             ..DecisionSettings::default()
         };
         Some(Decider::new(&instrument, settings, norms).context("decision settings")?)
@@ -184,9 +195,14 @@ pub fn score(args: ScoreArgs) -> Result<(), Failure> {
         out_header.push(format!("{}_se", s.id));
         out_header.push(format!("{}_status", s.id));
     }
+    let with_norms = args.norms.is_some();
     for p in &profiles {
         for column in ["composite", "composite_sd", "p_above_cut", "tier"] {
             out_header.push(format!("{p}_{column}"));
+        }
+        if with_norms {
+            out_header.push(format!("{p}_percentile"));
+            out_header.push(format!("{p}_stanine"));
         }
     }
     if decider.is_some() {
@@ -215,7 +231,16 @@ pub fn score(args: ScoreArgs) -> Result<(), Failure> {
             .collect();
         let matrix = ResponseMatrix::new(chunk.len(), items, data)?;
         let decisions = match &decider {
-            Some(d) => Some(d.decide_batch(&matrix, None, None)?.students),
+            Some(d) => {
+                let groups: Vec<GroupLabel> = chunk
+                    .iter()
+                    .map(|r| GroupLabel {
+                        language: r.language.clone(),
+                        region: r.region.clone(),
+                    })
+                    .collect();
+                Some(d.decide_batch(&matrix, None, Some(&groups))?.students)
+            }
             None => None,
         };
         let scores = match &decisions {
@@ -246,6 +271,12 @@ pub fn score(args: ScoreArgs) -> Result<(), Failure> {
                         line.push(Cell::number(r.composite_sd));
                         line.push(Cell::number(r.p_above_cut));
                         line.push(r.tier.name().into());
+                        if with_norms {
+                            line.push(Cell::number(r.percentile.unwrap_or(f64::NAN)));
+                            line.push(r.stanine.map_or(Cell::Text(String::new()), |s| {
+                                Cell::Integer(i64::from(s))
+                            }));
+                        }
                     }
                     line.push(d.ranking.first().cloned().unwrap_or_default().into());
                     line.push(d.caution.to_string().into());

@@ -225,20 +225,27 @@ pub fn open<'a>(
     })
 }
 
-/// Every accepted row as one matrix (for whole-sample work such as calibration), a
-/// line per rejected row ("row N: reason"), and each accepted row's language ("" when
-/// the file has none).
-pub fn read_all(
-    table: Table<'_>,
-    items: usize,
-) -> anyhow::Result<(ResponseMatrix, Vec<String>, Vec<String>)> {
+/// The accepted rows of a whole table, for whole-sample work (calibration, norms, DIF).
+pub struct Sample {
+    /// Every accepted row.
+    pub matrix: ResponseMatrix,
+    /// One line per rejected row ("row N: reason").
+    pub rejected: Vec<String>,
+    /// Each accepted row's language ("" when the file has none).
+    pub languages: Vec<String>,
+    /// Each accepted row's region ("" when the file has none).
+    pub regions: Vec<String>,
+}
+
+/// Reads every row of a table.
+pub fn read_all(table: Table<'_>, items: usize) -> anyhow::Result<Sample> {
     let Table {
         rows,
         mut reader,
         progress,
     } = table;
     let (mut data, mut used, mut rejected) = (Vec::new(), 0usize, Vec::new());
-    let mut languages = Vec::new();
+    let (mut languages, mut regions) = (Vec::new(), Vec::new());
     for (index, fields) in rows.enumerate() {
         let row_number = index as u64 + 1;
         let fields = match fields {
@@ -252,11 +259,17 @@ pub fn read_all(
             Ok(r) => {
                 data.extend(r.responses);
                 languages.push(r.language.unwrap_or_default());
+                regions.push(r.region.unwrap_or_default());
                 used += 1;
             }
             Err(reject) => rejected.push(format!("row {}: {}", reject.row, reject.reason)),
         }
     }
     progress.finish_and_clear();
-    Ok((ResponseMatrix::new(used, items, data)?, rejected, languages))
+    Ok(Sample {
+        matrix: ResponseMatrix::new(used, items, data)?,
+        rejected,
+        languages,
+        regions,
+    })
 }

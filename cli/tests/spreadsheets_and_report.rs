@@ -418,7 +418,11 @@ fn department_report_counts_suppresses_and_stays_offline() {
         s(&input),
         "--quiet",
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let html = std::fs::read_to_string(&with_dif).unwrap();
     assert!(html.contains("Differential item functioning across language forms"));
     assert!(html.contains("Items C"));
