@@ -142,14 +142,19 @@ impl Instrument {
 
     /// The decision step for raw answers (persons × items, NaN = blank): one JSON
     /// document, a list of per-student decisions and the classification quality.
-    #[pyo3(signature = (raw, settings_json = None, norms_json = None))]
+    #[pyo3(signature = (raw, settings_json = None, norms_json = None, groups_json = None))]
     fn decide(
         &self,
         py: Python<'_>,
         raw: PyReadonlyArray2<'_, f64>,
         settings_json: Option<&str>,
         norms_json: Option<&str>,
+        groups_json: Option<&str>,
     ) -> PyResult<String> {
+        let groups: Option<Vec<bagdar::decide::GroupLabel>> = groups_json
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| json_error("groups", e))?;
         let settings: bagdar::decide::DecisionSettings = match settings_json {
             None => Default::default(),
             Some(text) => serde_json::from_str(text).map_err(|e| json_error("settings", e))?,
@@ -164,7 +169,7 @@ impl Instrument {
             .detach(|| {
                 let coded = self.inner.code_matrix(rows, &values)?;
                 let decider = bagdar::decide::Decider::new(&self.inner, settings, norms)?;
-                decider.decide_batch(&coded, None, None)
+                decider.decide_batch(&coded, None, groups.as_deref())
             })
             .map_err(to_py)?;
         Ok(serde_json::to_string(&batch).expect("decisions serialize"))

@@ -208,3 +208,20 @@ def test_explanations_render_in_three_languages(demo_path) -> None:
     assert len(counselor) == len(keys)
     with pytest.raises(bagdar.SettingsError):
         bagdar.explain(keys, ins, "de")
+
+
+def test_decide_with_norms_and_norm_grouping(demo_path) -> None:
+    ins = bagdar.Instrument.load(demo_path)
+    df = pd.read_csv(ROOT / "data" / "demo" / "responses.csv", nrows=120, index_col="student_id")
+    df = df[df["language"].isin(["kk", "ru", "en"])]
+    norms = ROOT / "data" / "norms" / "kasip-demo-norms.json"
+    plain = bagdar.decide(df, ins, norms=norms)
+    assert plain["teacher_percentile"].between(0, 100).all()
+    assert plain["teacher_stanine"].between(1, 9).all()
+    # The demo norms have no per-language groups: grouping by language falls back to all.
+    grouped = bagdar.decide(df, ins, norms=norms, norm_grouping="language")
+    pd.testing.assert_series_equal(plain["teacher_percentile"], grouped["teacher_percentile"])
+    with pytest.raises(bagdar.SettingsError, match="DataFrame"):
+        bagdar.decide(df.drop(columns="language"), ins, norms=norms, norm_grouping="language")
+    with pytest.raises(bagdar.SettingsError):
+        bagdar.decide(df, ins, norms=norms, norm_grouping="school")

@@ -496,6 +496,7 @@ def decide(
     profile: str | None = "teacher",
     *,
     norms: str | PathLike[str] | None = None,
+    norm_grouping: str = "all",
     method: str = "eap",
     return_details: bool = False,
 ) -> Any:
@@ -505,18 +506,34 @@ def decide(
     with every scale's ``{scale}_theta``/``{scale}_se``, then for ``profile`` (or every
     profile when ``None``) ``{profile}_composite``, ``{profile}_composite_sd``,
     ``{profile}_p_above_cut`` and ``{profile}_tier``, and ``best_profile``, ``caution``
-    and ``quality_flags``. ``norms``: a norms JSON file (percentile cuts and ranks). With
+    and ``quality_flags`` (with ``norms``, also ``{profile}_percentile`` and
+    ``{profile}_stanine``). ``norms``: a norms JSON file (percentile cuts and ranks,
+    e.g. from ``bagdar norms``); ``norm_grouping``: "all", or "language"/"region" to rank
+    each student within their group, read from a DataFrame's ``language``/``region``
+    columns (a group the norms lack falls back to all). With
     ``return_details=True`` also returns the full decision documents and the
     classification quality of each profile (expected accuracy and consistency).
     """
     array, index = _matrix(instrument._columns(data))
+    if norm_grouping not in ("all", "language", "region"):
+        raise SettingsError(f"norm_grouping {norm_grouping!r}: use all, language or region")
+    groups_json = None
+    if norm_grouping != "all":
+        if not isinstance(data, pd.DataFrame) or norm_grouping not in data.columns:
+            raise SettingsError(
+                f"norm_grouping={norm_grouping!r} needs a DataFrame with a {norm_grouping!r} column"
+            )
+        labels = data[norm_grouping].astype("string").tolist()
+        groups_json = json.dumps([{norm_grouping: None if pd.isna(v) else str(v)} for v in labels])
     norms_json = None
     if norms is not None:
         with open(norms, encoding="utf-8") as handle:
             norms_json = handle.read()
-    settings = {"scoring": json.loads(_settings(method))}
+    settings = {"scoring": json.loads(_settings(method)), "norm_grouping": norm_grouping}
     batch = json.loads(
-        instrument._inner.decide(np.ascontiguousarray(array), json.dumps(settings), norms_json)
+        instrument._inner.decide(
+            np.ascontiguousarray(array), json.dumps(settings), norms_json, groups_json
+        )
     )
     students = batch["students"]
     profiles = [p["id"] for p in instrument.definition["profiles"]]
@@ -534,6 +551,9 @@ def decide(
         columns[f"{p}_composite_sd"] = [r["composite_sd"] for r in results]
         columns[f"{p}_p_above_cut"] = [r["p_above_cut"] for r in results]
         columns[f"{p}_tier"] = [r["tier"] for r in results]
+        if norms is not None:
+            columns[f"{p}_percentile"] = [r["percentile"] for r in results]
+            columns[f"{p}_stanine"] = [r["stanine"] for r in results]
     columns["best_profile"] = [d["ranking"][0] if d["ranking"] else None for d in students]
     columns["caution"] = [d["caution"] for d in students]
     # Same keys as the CLI's quality_flags column ("quality.<flag>").

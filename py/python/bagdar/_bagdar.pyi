@@ -53,6 +53,7 @@ class Instrument:
         raw: npt.NDArray[np.float64],
         settings_json: str | None = None,
         norms_json: str | None = None,
+        groups_json: str | None = None,
     ) -> str: ...
     def explain(self, keys_json: str, language: str, audience: str) -> list[str]: ...
     def score(
