@@ -102,9 +102,10 @@ pub struct ScoreArgs {
     /// Classification-quality summary JSON. Default: <output>.summary.json
     #[arg(long)]
     summary: Option<PathBuf>,
-    /// Rows scored per chunk (memory stays flat whatever the file size).
-    #[arg(long, default_value_t = 16_384)]
-    chunk: usize,
+    /// Rows scored per chunk (memory stays flat whatever the file size). Default 16384,
+    /// or 2048 with decisions (each decision document is a few kilobytes).
+    #[arg(long)]
+    chunk: Option<usize>,
     /// No progress bar and no summary on standard error.
     #[arg(long)]
     quiet: bool,
@@ -219,7 +220,11 @@ pub fn score(args: ScoreArgs) -> Result<(), Failure> {
     rej.write_row(&["row", "student_id", "reason", "detail"].map(Cell::from))?;
 
     let (mut read, mut scored, mut rejected) = (0u64, 0u64, 0u64);
-    let mut chunk: Vec<Record> = Vec::with_capacity(args.chunk.max(1));
+    let chunk_rows = args
+        .chunk
+        .unwrap_or(if decider.is_some() { 2048 } else { 16_384 })
+        .max(1);
+    let mut chunk: Vec<Record> = Vec::with_capacity(chunk_rows);
     let mut flush = |chunk: &mut Vec<Record>, out: &mut TableWriter| -> anyhow::Result<u64> {
         if chunk.is_empty() {
             return Ok(0);
@@ -312,7 +317,7 @@ pub fn score(args: ScoreArgs) -> Result<(), Failure> {
         match rows.read(row_number, &fields) {
             Ok(r) => {
                 chunk.push(r);
-                if chunk.len() >= args.chunk.max(1) {
+                if chunk.len() >= chunk_rows {
                     scored += flush(&mut chunk, &mut out)?;
                 }
             }

@@ -45,7 +45,7 @@ fn norms_by_language_rank_students_within_their_form() {
             .iter()
             .enumerate()
             .map(|(i, f)| match f.parse::<i64>() {
-                Ok(v) if ru && i >= 4 && i < 84 && v < 5 => (v + 1).to_string(),
+                Ok(v) if ru && (4..84).contains(&i) && v < 5 => (v + 1).to_string(),
                 _ => f.clone(),
             })
             .collect();
