@@ -284,9 +284,9 @@ pub struct RowReader<'a> {
     instrument: &'a Instrument,
     layout: TableLayout,
     required: usize,
-    /// 128-bit fingerprint of every accepted id → its row: about 25 bytes per row
-    /// instead of a copy of each id, so a national file's duplicate check stays small.
-    seen: std::collections::HashMap<u128, u64>,
+    /// 96-bit fingerprint of every accepted id → its row (16 bytes a row instead of a
+    /// copy of each id), so a national file's duplicate check stays small.
+    seen: std::collections::HashMap<[u32; 3], u32>,
     shift: i64,
     /// Per item, lower-cased option text → option value (empty without label coding).
     labels: Vec<std::collections::HashMap<String, i64>>,
@@ -412,9 +412,11 @@ impl<'a> RowReader<'a> {
         }
         let key = fingerprint(&id);
         if let Some(&first_row) = self.seen.get(&key) {
-            return Err(reject(RejectReason::DuplicateId { first_row }));
+            return Err(reject(RejectReason::DuplicateId {
+                first_row: u64::from(first_row),
+            }));
         }
-        self.seen.insert(key, row);
+        self.seen.insert(key, u32::try_from(row).unwrap_or(u32::MAX));
         Ok(Record {
             row,
             student_id: id,
@@ -426,10 +428,10 @@ impl<'a> RowReader<'a> {
     }
 }
 
-/// A 128-bit fingerprint of a student id: two SipHash-1-3 digests (Rust's
+/// A 96-bit fingerprint of a student id, from two SipHash-1-3 digests (Rust's
 /// `DefaultHasher`, fixed keys) of the id with different suffixes. Two distinct ids
-/// collide with probability about n²/2¹²⁹ — below 1e-26 for a million rows.
-fn fingerprint(id: &str) -> u128 {
+/// collide with probability about n²/2⁹⁷ — below 1e-17 for a million rows.
+fn fingerprint(id: &str) -> [u32; 3] {
     use std::hash::{Hash, Hasher};
     let digest = |salt: u8| {
         let mut h = std::hash::DefaultHasher::new();
@@ -437,7 +439,8 @@ fn fingerprint(id: &str) -> u128 {
         salt.hash(&mut h);
         h.finish()
     };
-    (u128::from(digest(1)) << 64) | u128::from(digest(2))
+    let (a, b) = (digest(1), digest(2));
+    [(a >> 32) as u32, a as u32, (b >> 32) as u32]
 }
 
 /// Parses "3", " 3 ", "3.0" (as spreadsheets export whole numbers); not "3.5".
