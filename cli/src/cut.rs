@@ -4,7 +4,7 @@
 use crate::table::{self, TableArgs};
 use crate::{Failure, load_instrument};
 use anyhow::{Context, anyhow};
-use bagdar::decide::{CutTarget, Decider, DecisionSettings, choose_cut};
+use bagdar::decide::{CutTarget, Decider, DecisionSettings};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -43,20 +43,13 @@ pub fn choose(args: CutArgs) -> Result<(), Failure> {
     let instrument = load_instrument(&args.instrument)?;
     let decider = Decider::new(&instrument, DecisionSettings::default(), None)
         .context("decision settings")?;
-    let tiers = decider.tiers(&args.profile).ok_or_else(|| {
-        anyhow!(
-            "--profile {:?}: the instrument has no such profile",
-            args.profile
-        )
-    })?;
     let table = table::open(&args.table, &instrument, false)?;
     let table::Sample {
         matrix, rejected, ..
     } = table::read_all(table, instrument.items().len())?;
-    let composites = decider
-        .composites(&matrix, &args.profile)
-        .context("composites")?;
-    let choice = choose_cut(&composites, target, tiers).context("cut chooser")?;
+    let choice = decider
+        .choose_cut(&matrix, &args.profile, target)
+        .with_context(|| format!("--profile {}", args.profile))?;
     let report = serde_json::json!({
         "profile": args.profile,
         "target": target,

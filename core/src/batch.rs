@@ -416,7 +416,8 @@ impl<'a> RowReader<'a> {
                 first_row: u64::from(first_row),
             }));
         }
-        self.seen.insert(key, u32::try_from(row).unwrap_or(u32::MAX));
+        self.seen
+            .insert(key, u32::try_from(row).unwrap_or(u32::MAX));
         Ok(Record {
             row,
             student_id: id,

@@ -175,6 +175,29 @@ impl Instrument {
         Ok(serde_json::to_string(&batch).expect("decisions serialize"))
     }
 
+    /// The cut on a profile's composite meeting a target (JSON, e.g.
+    /// `{"share_above": 0.15}`) over a norm sample of raw answers; JSON text.
+    fn choose_cut(
+        &self,
+        py: Python<'_>,
+        raw: PyReadonlyArray2<'_, f64>,
+        profile: &str,
+        target_json: &str,
+    ) -> PyResult<String> {
+        let target: bagdar::decide::CutTarget =
+            serde_json::from_str(target_json).map_err(|e| json_error("target", e))?;
+        let (rows, cols, values) = matrix_values(&raw);
+        check_columns(cols, self.inner.items().len())?;
+        let choice = py
+            .detach(|| {
+                let coded = self.inner.code_matrix(rows, &values)?;
+                bagdar::decide::Decider::new(&self.inner, Default::default(), None)?
+                    .choose_cut(&coded, profile, target)
+            })
+            .map_err(to_py)?;
+        Ok(serde_json::to_string(&choice).expect("a cut choice serializes"))
+    }
+
     /// Renders explanation keys (JSON array, as in a decision's `explanations`) in a
     /// language for `student` or `counselor`.
     fn explain(&self, keys_json: &str, language: &str, audience: &str) -> PyResult<Vec<String>> {

@@ -225,3 +225,18 @@ def test_decide_with_norms_and_norm_grouping(demo_path) -> None:
         bagdar.decide(df.drop(columns="language"), ins, norms=norms, norm_grouping="language")
     with pytest.raises(bagdar.SettingsError):
         bagdar.decide(df, ins, norms=norms, norm_grouping="school")
+
+
+def test_choose_cut_meets_its_target(demo_path) -> None:
+    ins = bagdar.Instrument.load(demo_path)
+    df = pd.read_csv(ROOT / "data" / "demo" / "responses.csv", nrows=400, index_col="student_id")
+    df = df[df["language"].isin(["kk", "ru", "en"])]
+    choice = bagdar.choose_cut(df, ins, "teacher", share_above=0.15)
+    assert abs(choice["share_above"] - 0.15) <= 0.01
+    composites = bagdar.decide(df, ins)["teacher_composite"]
+    assert abs((composites > choice["cut"]).mean() - choice["share_above"]) < 1e-9
+    assert 0.5 < choice["expected_accuracy"] <= 1.0
+    with pytest.raises(bagdar.SettingsError, match="exactly one"):
+        bagdar.choose_cut(df, ins, share_above=0.1, accuracy=0.9)
+    with pytest.raises(bagdar.SettingsError):
+        bagdar.choose_cut(df, ins, "astronaut", share_above=0.1)

@@ -213,6 +213,27 @@ impl Instrument {
         })
     }
 
+    /// The cut on a profile's composite meeting a target (JSON, e.g.
+    /// `{"share_above": 0.15}`) over a norm sample of raw answers (row-major persons ×
+    /// items, NaN = blank): `{cut, share_above, share_recommended, share_not_indicated,
+    /// expected_accuracy, expected_consistency}`.
+    #[wasm_bindgen(js_name = chooseCut)]
+    pub fn choose_cut(
+        &self,
+        raw: &[f64],
+        persons: usize,
+        profile: &str,
+        target_json: &str,
+    ) -> Result<JsValue, JsValue> {
+        let target: bagdar::decide::CutTarget =
+            serde_json::from_str(target_json).map_err(|e| json_error("target", e))?;
+        let coded = self.inner.code_matrix(persons, raw).map_err(to_js)?;
+        let choice = bagdar::decide::Decider::new(&self.inner, Default::default(), None)
+            .and_then(|d| d.choose_cut(&coded, profile, target))
+            .map_err(to_js)?;
+        to_value(&choice)
+    }
+
     /// Renders explanation keys (a JSON array, as in a decision's `explanations`) in a
     /// language (`kk`, `ru`, `en`) for `student` or `counselor`.
     pub fn explain(

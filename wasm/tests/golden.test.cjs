@@ -139,3 +139,31 @@ test("the bad-input corpus gives the core's error codes", () => {
     }
   }
 });
+
+test("the cut chooser meets its target and rejects a bad one", () => {
+  const text = fs.readFileSync(path.join(root, "data/instruments/kasip-demo.json"), "utf8");
+  const ins = new bagdar.Instrument(text);
+  const def = JSON.parse(text);
+  const lines = fs
+    .readFileSync(path.join(root, "data/demo/responses.csv"), "utf8")
+    .split("\n");
+  const header = lines[0].split(",");
+  const columns = def.items.map((i) => header.indexOf(i.id));
+  const rows = lines
+    .slice(1)
+    .map((l) => l.split(","))
+    .filter((f) => f.length === header.length && f[0].startsWith("S"))
+    .slice(0, 300);
+  const raw = Float64Array.from(rows.flatMap((f) => columns.map((c) => (f[c] === "" ? NaN : Number(f[c])))));
+  const choice = ins.chooseCut(raw, rows.length, "teacher", JSON.stringify({ share_above: 0.2 }));
+  assert.ok(Math.abs(choice.share_above - 0.2) <= 0.01, `${choice.share_above}`);
+  assert.ok(choice.expected_accuracy > 0.5 && choice.expected_accuracy <= 1);
+  assert.throws(
+    () => ins.chooseCut(raw, rows.length, "teacher", JSON.stringify({ share_above: 1.5 })),
+    (e) => e instanceof Error && e.name === "SettingsError",
+  );
+  assert.throws(
+    () => ins.chooseCut(raw, rows.length, "astronaut", JSON.stringify({ share_above: 0.2 })),
+    (e) => e instanceof Error && e.name === "SettingsError" && e.code === "unknown_id",
+  );
+});

@@ -749,6 +749,23 @@ impl Decider {
         .collect()
     }
 
+    /// The cut on a profile's composite that meets a target over a norm sample, with
+    /// the expected accuracy and consistency there ([`super::choose_cut`] on
+    /// [`Decider::composites`], with the profile's tier thresholds).
+    ///
+    /// # Errors
+    ///
+    /// As [`Decider::composites`] and [`super::choose_cut`].
+    pub fn choose_cut(
+        &self,
+        responses: &ResponseMatrix,
+        profile: &str,
+        target: super::CutTarget,
+    ) -> Result<super::CutChoice> {
+        let tiers = self.profiles[self.profile_index(profile, "cut chooser")?].tiers;
+        super::choose_cut(&self.composites(responses, profile)?, target, tiers)
+    }
+
     /// Lee's (2010) IRT approach for the classification by summed scores, D method:
     /// each scale's summed score is turned into its sum-score EAP, the composite of
     /// those is compared with the cut, and the distribution of that composite given θ

@@ -43,6 +43,7 @@ __all__ = [
     "SettingsError",
     "__version__",
     "cat_simulate",
+    "choose_cut",
     "decide",
     "eapsum_table",
     "explain",
@@ -749,3 +750,32 @@ def cat_simulate(
         simulation["profile"] = profile
     text = _bagdar.cat_simulate(instrument._inner, _cat_settings(settings), json.dumps(simulation))
     return CatSimulation(json.loads(text))
+
+
+def choose_cut(
+    data: Any,
+    instrument: Instrument,
+    profile: str = "teacher",
+    *,
+    share_above: float | None = None,
+    share_recommended: float | None = None,
+    accuracy: float | None = None,
+) -> dict[str, Any]:
+    """The cut on a profile's composite (θ metric) for a target, over a norm sample of
+    raw answers (as for :func:`decide`): ``share_above`` (share of posterior means above
+    the cut), ``share_recommended`` (share recommended) or ``accuracy`` (the lowest cut
+    at or above the median reaching this expected accuracy) — give exactly one. Returns
+    ``cut``, the shares above, recommended and not indicated, and the expected
+    classification accuracy and consistency at the cut."""
+    targets = {
+        "share_above": share_above,
+        "share_recommended": share_recommended,
+        "accuracy": accuracy,
+    }
+    given = {k: float(v) for k, v in targets.items() if v is not None}
+    if len(given) != 1:
+        raise SettingsError("give exactly one of share_above, share_recommended, accuracy")
+    array, _ = _matrix(instrument._columns(data))
+    text = instrument._inner.choose_cut(np.ascontiguousarray(array), profile, json.dumps(given))
+    result: dict[str, Any] = json.loads(text)
+    return result
