@@ -289,6 +289,14 @@ fn fixed(v: f64, digits: usize) -> String {
     }
 }
 
+/// The three group tables of the report.
+#[derive(Clone, Copy)]
+enum GroupKind {
+    Region,
+    School,
+    Language,
+}
+
 const TIER_COLOURS: [&str; 3] = ["#2e7d32", "#f9a825", "#9e9e9e"];
 
 struct Page<'a> {
@@ -358,6 +366,30 @@ impl Page<'_> {
         }
         cells.push(percent(&d.flagged));
         cells
+    }
+
+    /// A group table (regions, schools or languages): its header and rows.
+    fn group_table(&self, kind: GroupKind) -> (Vec<String>, Vec<Vec<String>>) {
+        let l = self.labels;
+        let (mut head, groups) = match kind {
+            GroupKind::Region => (vec![l.get("region")], &self.report.regions),
+            GroupKind::School => (vec![l.get("region"), l.get("school")], &self.report.schools),
+            GroupKind::Language => (vec![l.get("language")], &self.report.languages),
+        };
+        head.extend(self.group_columns());
+        let rows = groups
+            .iter()
+            .map(|g| {
+                let mut r = match kind {
+                    GroupKind::Region => vec![l.group(&g.region)],
+                    GroupKind::School => vec![l.group(&g.region), l.group(&g.school)],
+                    GroupKind::Language => vec![l.language(&g.language)],
+                };
+                r.extend(self.group_cells(g));
+                r
+            })
+            .collect();
+        (head, rows)
     }
 
     fn group_columns(&self) -> Vec<String> {
@@ -642,51 +674,15 @@ impl Page<'_> {
             escape(&l.get("suppressed"))
         );
 
-        let columns = self.group_columns();
-        let _ = writeln!(h, "<h2>{}</h2>", escape(&l.get("by_region")));
-        let mut head = vec![l.get("region")];
-        head.extend(columns.iter().cloned());
-        let rows: Vec<Vec<String>> = self
-            .report
-            .regions
-            .iter()
-            .map(|g| {
-                let mut r = vec![l.group(&g.region)];
-                r.extend(self.group_cells(g));
-                r
-            })
-            .collect();
-        html_table(&mut h, &head, &rows);
-
-        let _ = writeln!(h, "<h2>{}</h2>", escape(&l.get("by_school")));
-        let mut head = vec![l.get("region"), l.get("school")];
-        head.extend(columns.iter().cloned());
-        let rows: Vec<Vec<String>> = self
-            .report
-            .schools
-            .iter()
-            .map(|g| {
-                let mut r = vec![l.group(&g.region), l.group(&g.school)];
-                r.extend(self.group_cells(g));
-                r
-            })
-            .collect();
-        html_table(&mut h, &head, &rows);
-
-        let _ = writeln!(h, "<h2>{}</h2>", escape(&l.get("by_language")));
-        let mut head = vec![l.get("language")];
-        head.extend(columns.iter().cloned());
-        let rows: Vec<Vec<String>> = self
-            .report
-            .languages
-            .iter()
-            .map(|g| {
-                let mut r = vec![l.language(&g.language)];
-                r.extend(self.group_cells(g));
-                r
-            })
-            .collect();
-        html_table(&mut h, &head, &rows);
+        for (kind, heading) in [
+            (GroupKind::Region, "by_region"),
+            (GroupKind::School, "by_school"),
+            (GroupKind::Language, "by_language"),
+        ] {
+            let _ = writeln!(h, "<h2>{}</h2>", escape(&l.get(heading)));
+            let (head, rows) = self.group_table(kind);
+            html_table(&mut h, &head, &rows);
+        }
         let _ = writeln!(h, "<h3>{}</h3>", escape(&l.get("scale_means")));
         let (columns, rows) = self.scale_rows();
         html_table(&mut h, &columns, &rows);
@@ -799,45 +795,11 @@ impl Page<'_> {
         let (columns, rows) = self.overview_rows();
         sheet(l.get("overview"), intro, &columns, &rows)?;
 
-        let columns = self.group_columns();
-        let mut head = vec![l.get("region")];
-        head.extend(columns.iter().cloned());
-        let rows: Vec<Vec<String>> = self
-            .report
-            .regions
-            .iter()
-            .map(|g| {
-                let mut r = vec![l.group(&g.region)];
-                r.extend(self.group_cells(g));
-                r
-            })
-            .collect();
+        let (head, rows) = self.group_table(GroupKind::Region);
         sheet(l.get("region"), Vec::new(), &head, &rows)?;
-        let mut head = vec![l.get("region"), l.get("school")];
-        head.extend(columns.iter().cloned());
-        let rows: Vec<Vec<String>> = self
-            .report
-            .schools
-            .iter()
-            .map(|g| {
-                let mut r = vec![l.group(&g.region), l.group(&g.school)];
-                r.extend(self.group_cells(g));
-                r
-            })
-            .collect();
+        let (head, rows) = self.group_table(GroupKind::School);
         sheet(l.get("school"), Vec::new(), &head, &rows)?;
-        let mut head = vec![l.get("language")];
-        head.extend(columns.iter().cloned());
-        let mut rows: Vec<Vec<String>> = self
-            .report
-            .languages
-            .iter()
-            .map(|g| {
-                let mut r = vec![l.language(&g.language)];
-                r.extend(self.group_cells(g));
-                r
-            })
-            .collect();
+        let (head, mut rows) = self.group_table(GroupKind::Language);
         let (scale_head, scale_rows) = self.scale_rows();
         rows.push(Vec::new());
         rows.push(scale_head);
