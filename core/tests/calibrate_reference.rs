@@ -11,32 +11,8 @@ use bagdar::quadrature::{Grid, Prior, Quadrature};
 use bagdar::response::{MISSING, ResponseMatrix};
 use serde_json::Value;
 
-fn reference_path(name: &str) -> String {
-    format!("{}/../tests/reference/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Reads `pattern frequency` lines into a response matrix (one row per person).
-fn read_patterns(name: &str) -> ResponseMatrix {
-    let text = std::fs::read_to_string(reference_path(name)).unwrap();
-    let mut data = Vec::new();
-    let mut persons = 0;
-    let mut items = 0;
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let mut parts = line.split_whitespace();
-        let pattern = parts.next().unwrap();
-        let count: usize = parts.next().unwrap().parse().unwrap();
-        items = pattern.len();
-        for _ in 0..count {
-            data.extend(pattern.bytes().map(|b| b - b'0'));
-            persons += 1;
-        }
-    }
-    ResponseMatrix::new(persons, items, data).unwrap()
-}
+mod common;
+use common::{read_patterns, reference_path};
 
 fn case(name: &str) -> Value {
     let text = std::fs::read_to_string(reference_path("calibration.json")).unwrap();
