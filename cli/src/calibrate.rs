@@ -5,7 +5,7 @@ use crate::output::AtomicFile;
 use crate::table::{self, TableArgs};
 use crate::{Failure, load_instrument};
 use anyhow::{Context, anyhow};
-use bagdar::calibrate::{BetaPrior, CalibrationSettings, calibrate_battery};
+use bagdar::calibrate::{BetaPrior, CalibrationSettings, calibrate_battery_as};
 use bagdar::instrument::Instrument;
 use std::io::Write;
 use std::path::PathBuf;
@@ -20,6 +20,11 @@ pub struct CalibrateArgs {
     /// Calibrated instrument JSON to write (written atomically).
     #[arg(long)]
     output: PathBuf,
+    /// Re-estimate items in this model family (repeatable, e.g. `--model 2pl --model
+    /// gpcm`): a dichotomous family for two-category items, a polytomous one for the
+    /// others; items no --model fits keep the instrument's family and start values.
+    #[arg(long = "model")]
+    models: Vec<String>,
     /// Fit report JSON: per scale the log-likelihood, AIC, BIC, iterations, status and the
     /// standard errors of the item parameters (observed information).
     #[arg(long)]
@@ -63,8 +68,14 @@ pub fn calibrate(args: CalibrateArgs) -> Result<(), Failure> {
         matrix, rejected, ..
     } = table::read_all(table, instrument.items().len())?;
     let used = matrix.persons();
+    let models = args
+        .models
+        .iter()
+        .map(|m| m.parse::<bagdar::model::ModelKind>())
+        .collect::<Result<Vec<_>, _>>()
+        .context("--model")?;
     let (definition, fits) =
-        calibrate_battery(&instrument, &matrix, &settings).context("calibration")?;
+        calibrate_battery_as(&instrument, &matrix, &settings, &models).context("calibration")?;
     let calibrated = Instrument::new(definition.clone()).context("calibrated instrument")?;
     let mut out = AtomicFile::create(&args.output)?;
     let text = serde_json::to_string_pretty(&definition).map_err(anyhow::Error::from)?;

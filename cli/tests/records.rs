@@ -132,3 +132,55 @@ fn records_are_checked_gathered_and_scored() {
     assert!(rows[1].starts_with("S-adaptive,,School 7,ru,"));
     assert!(rows[2].starts_with("S-fixed,,School 7,ru,"));
 }
+
+#[test]
+fn calibrate_re_estimates_items_in_the_chosen_families() {
+    let dir = std::env::temp_dir().join(format!("bagdar-model-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string(root().join("data/demo/responses.csv")).unwrap();
+    let sample: Vec<&str> = text.lines().take(601).collect();
+    let input = dir.join("sample.csv");
+    std::fs::write(&input, sample.join("\n") + "\n").unwrap();
+    let output = dir.join("calibrated.json");
+    let s = |p: &PathBuf| p.to_string_lossy().into_owned();
+    let out = bagdar(&[
+        "calibrate".to_string(),
+        s(&input),
+        "--instrument".into(),
+        s(&root().join("data/instruments/kasip-demo.json")),
+        "--model".into(),
+        "2pl".into(),
+        "--model".into(),
+        "gpcm".into(),
+        "--output".into(),
+        s(&output),
+        "--quiet".into(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let calibrated: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&output).unwrap()).unwrap();
+    let kinds: Vec<&str> = calibrated["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["model"]["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "gpcm").count(), 80);
+    assert_eq!(kinds.iter().filter(|k| **k == "2pl").count(), 24);
+    let bad = bagdar(&[
+        "calibrate".to_string(),
+        s(&input),
+        "--instrument".into(),
+        s(&root().join("data/instruments/kasip-demo.json")),
+        "--model".into(),
+        "5pl".into(),
+        "--output".into(),
+        s(&dir.join("x.json")),
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--model"));
+}

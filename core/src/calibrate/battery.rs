@@ -52,6 +52,44 @@ pub fn calibrate_battery(
     responses: &ResponseMatrix,
     settings: &CalibrationSettings,
 ) -> Result<(InstrumentDefinition, Vec<ScaleCalibration>)> {
+    calibrate_battery_as(instrument, responses, settings, &[])
+}
+
+/// As [`calibrate_battery`], but each item whose number of categories fits one of
+/// `models` is re-estimated in that family (the first that fits: a dichotomous family
+/// for two-category items, a polytomous one for the others), with starting values from
+/// the data; the other items keep their family and start from their parameters.
+///
+/// # Errors
+///
+/// As [`calibrate_battery`].
+///
+/// # Examples
+///
+/// ```
+/// use bagdar::calibrate::{CalibrationSettings, calibrate_battery_as};
+/// use bagdar::model::ModelKind;
+/// use bagdar::simulate::{CohortSettings, cohort};
+/// # let json = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/instruments/kasip-demo.json")).unwrap();
+/// let instrument = bagdar::instrument::Instrument::from_json(&json)?;
+/// let students = cohort(&instrument, &CohortSettings { students: 300, malformed_rows: false, ..Default::default() })?;
+/// let raw: Vec<f64> = students.rows.iter()
+///     .flat_map(|r| r[4..].iter().map(|v| v.parse::<f64>().unwrap_or(f64::NAN)))
+///     .collect();
+/// let data = instrument.code_matrix(300, &raw)?;
+/// let models = [ModelKind::TwoPl, ModelKind::Gpcm];
+/// let (definition, _) = calibrate_battery_as(&instrument, &data, &CalibrationSettings::default(), &models)?;
+/// assert_eq!(definition.items[0].model.kind(), ModelKind::Gpcm); // a Likert item
+/// assert_eq!(definition.items[103].model.kind(), ModelKind::TwoPl); // a keyed item
+/// # Ok::<(), bagdar::Error>(())
+/// ```
+pub fn calibrate_battery_as(
+    instrument: &Instrument,
+    responses: &ResponseMatrix,
+    settings: &CalibrationSettings,
+    models: &[crate::model::ModelKind],
+) -> Result<(InstrumentDefinition, Vec<ScaleCalibration>)> {
+    use crate::model::ResponseCurve;
     if responses.items() != instrument.items().len() {
         return Err(crate::Error::WrongItemCount {
             expected: instrument.items().len(),
@@ -64,7 +102,13 @@ pub fn calibrate_battery(
         let scale_settings = CalibrationSettings {
             items: columns
                 .iter()
-                .map(|&i| ItemSpec::Start(definition.items[i].model.clone()))
+                .map(|&i| {
+                    let dichotomous = instrument.items()[i].categories() == 2;
+                    match models.iter().find(|k| k.is_dichotomous() == dichotomous) {
+                        Some(&kind) => ItemSpec::Estimate(kind),
+                        None => ItemSpec::Start(definition.items[i].model.clone()),
+                    }
+                })
                 .collect(),
             ..settings.clone()
         };

@@ -33,7 +33,7 @@ mod simulate;
 mod standard_errors;
 mod summary;
 
-pub use battery::{ScaleCalibration, calibrate_battery};
+pub use battery::{ScaleCalibration, calibrate_battery, calibrate_battery_as};
 pub use expected::ExpectedCounts;
 pub(crate) use fitted::Fitted;
 pub use settings::{
