@@ -12,26 +12,10 @@ use bagdar::response::{MISSING, ResponseMatrix};
 use serde_json::Value;
 
 mod common;
-use common::{read_patterns, reference_path};
+use common::{numbers, read_patterns};
 
 fn case(name: &str) -> Value {
-    let text = std::fs::read_to_string(reference_path("calibration.json")).unwrap();
-    let all: Value = serde_json::from_str(&text).unwrap();
-    all["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap()
-        .clone()
-}
-
-fn numbers(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
+    common::case("calibration.json", name)
 }
 
 fn fit_case(case: &Value) -> Calibration {

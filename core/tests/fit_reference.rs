@@ -14,26 +14,10 @@ use bagdar::score::{Method, Scorer, ScoringSettings};
 use serde_json::Value;
 
 mod common;
-use common::{read_patterns, reference_path};
+use common::{numbers, read_patterns, reference_path};
 
 fn case(name: &str) -> Value {
-    let text = std::fs::read_to_string(reference_path("fit.json")).unwrap();
-    let all: Value = serde_json::from_str(&text).unwrap();
-    all["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap()
-        .clone()
-}
-
-fn numbers(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
+    common::case("fit.json", name)
 }
 
 fn lsat7_fit() -> (ResponseMatrix, CalibrationSettings, Calibration) {

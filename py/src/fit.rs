@@ -17,6 +17,25 @@ fn parse(
     Ok((settings, calibration))
 }
 
+/// One fit statistic of a calibration on its data, as JSON text.
+fn of_calibration<T: serde::Serialize + Send>(
+    py: Python<'_>,
+    data: PyReadonlyArray2<'_, f64>,
+    settings_json: &str,
+    calibration_json: &str,
+    statistic: fn(&ResponseMatrix, &CalibrationSettings, &Calibration) -> bagdar::Result<T>,
+) -> PyResult<String> {
+    let (settings, calibration) = parse(settings_json, calibration_json)?;
+    let (rows, cols, values) = matrix_values(&data);
+    let result = py
+        .detach(|| {
+            let matrix = ResponseMatrix::from_f64(rows, cols, &values)?;
+            statistic(&matrix, &settings, &calibration)
+        })
+        .map_err(to_py)?;
+    Ok(serde_json::to_string(&result).expect("a fit statistic serializes"))
+}
+
 /// M2 (M2* for polytomous items) of a calibration on its data; JSON text.
 #[pyfunction]
 pub fn m2(
@@ -25,15 +44,7 @@ pub fn m2(
     settings_json: &str,
     calibration_json: &str,
 ) -> PyResult<String> {
-    let (settings, calibration) = parse(settings_json, calibration_json)?;
-    let (rows, cols, values) = matrix_values(&data);
-    let result = py
-        .detach(|| {
-            let matrix = ResponseMatrix::from_f64(rows, cols, &values)?;
-            bagdar::fit::m2(&matrix, &settings, &calibration)
-        })
-        .map_err(to_py)?;
-    Ok(serde_json::to_string(&result).expect("M2 serializes"))
+    of_calibration(py, data, settings_json, calibration_json, bagdar::fit::m2)
 }
 
 /// S-X2 and infit/outfit of every item of a calibration; JSON text.
@@ -44,15 +55,13 @@ pub fn item_fit(
     settings_json: &str,
     calibration_json: &str,
 ) -> PyResult<String> {
-    let (settings, calibration) = parse(settings_json, calibration_json)?;
-    let (rows, cols, values) = matrix_values(&data);
-    let result = py
-        .detach(|| {
-            let matrix = ResponseMatrix::from_f64(rows, cols, &values)?;
-            bagdar::fit::item_fit(&matrix, &settings, &calibration)
-        })
-        .map_err(to_py)?;
-    Ok(serde_json::to_string(&result).expect("item fit serializes"))
+    of_calibration(
+        py,
+        data,
+        settings_json,
+        calibration_json,
+        bagdar::fit::item_fit,
+    )
 }
 
 /// DIF between two groups: `method` "mh" (Mantel–Haenszel, 0/1 items), "mantel"

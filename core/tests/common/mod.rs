@@ -1,6 +1,7 @@
 //! Shared by the reference tests: the files of `tests/reference/`.
 
 use bagdar::response::ResponseMatrix;
+use serde_json::Value;
 
 /// Path of a file in `tests/reference/`.
 pub fn reference_path(name: &str) -> String {
@@ -27,4 +28,26 @@ pub fn read_patterns(name: &str) -> ResponseMatrix {
         }
     }
     ResponseMatrix::new(persons, items, data).unwrap()
+}
+
+/// The case of this name in a `tests/reference/` JSON file of `{"cases": [...]}`.
+pub fn case(file: &str, name: &str) -> Value {
+    let text = std::fs::read_to_string(reference_path(file)).unwrap();
+    let all: Value = serde_json::from_str(&text).unwrap();
+    all["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap()
+        .clone()
+}
+
+/// A JSON array of numbers.
+pub fn numbers(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
 }
