@@ -353,6 +353,39 @@ impl ErrorCategory {
 }
 
 impl Error {
+    /// The same error with the item it names (if any) renamed by `rename`: a fit on
+    /// derived columns reports the items as the caller knows them.
+    pub(crate) fn map_item(self, rename: impl Fn(String) -> String) -> Error {
+        match self {
+            Error::InvalidParameter {
+                item,
+                field,
+                value,
+                reason,
+            } => Error::InvalidParameter {
+                item: rename(item),
+                field,
+                value,
+                reason,
+            },
+            Error::NoResponses { item } => Error::NoResponses { item: rename(item) },
+            Error::UnobservedCategory {
+                item,
+                category,
+                max,
+            } => Error::UnobservedCategory {
+                item: rename(item),
+                category,
+                max,
+            },
+            Error::DegenerateSlope { item, slope } => Error::DegenerateSlope {
+                item: rename(item),
+                slope,
+            },
+            other => other,
+        }
+    }
+
     /// A stable snake_case code for the variant (the WASM `Error.code`, the bad-input
     /// corpus's expected errors).
     ///

@@ -1069,7 +1069,7 @@ pub fn language_dif(
                         .enumerate()
                         .map(|(k, r)| row(k, r.effect_size, r.p_value, r.class)),
                 ),
-                DifTable::Logistic(_) => {}
+                DifTable::Logistic(_) | DifTable::LikelihoodRatio(_) => {}
             }
         }
     }

@@ -11,7 +11,10 @@ use crate::quadrature::{Grid, Prior, Quadrature};
 
 /// One E-step at a parameter vector.
 pub(crate) struct Evaluation {
+    /// Counts summed over groups (what the item M-step uses).
     pub(crate) counts: ExpectedCounts,
+    /// Expected persons per node in each group (what each population M-step uses).
+    pub(crate) group_totals: Vec<Vec<f64>>,
     pub(crate) log_prior: f64,
 }
 
@@ -22,8 +25,9 @@ impl Evaluation {
     }
 }
 
-/// The E-step as a function of the current items and quadrature; it may run anywhere
-/// (threads here, Dask partitions in Python) as long as it returns the merged counts.
+/// The E-step as a function of the current items and each group's quadrature; it may
+/// run anywhere (threads here, Dask partitions in Python) as long as it returns the
+/// merged counts of each group, in group order.
 pub(crate) struct Problem<'a, F> {
     pub(crate) layout: &'a Layout,
     pub(crate) settings: &'a CheckedSettings,
@@ -41,7 +45,7 @@ pub(crate) struct Outcome {
 
 impl<F> Problem<'_, F>
 where
-    F: FnMut(&[ResponseFunction], &Quadrature) -> Result<ExpectedCounts>,
+    F: FnMut(&[ResponseFunction], &[Quadrature]) -> Result<Vec<ExpectedCounts>>,
 {
     fn grid(&self) -> &Grid {
         &self.settings.grid
@@ -66,31 +70,60 @@ where
         else {
             return Ok(None);
         };
-        let (mean, sd) = self.layout.population(x);
-        let Ok(quadrature) = Quadrature::new(self.grid(), &Prior::Normal { mean, sd }) else {
-            return Ok(None);
-        };
-        let counts = (self.e_step)(&items, &quadrature)?;
+        let mut quadratures = Vec::with_capacity(self.layout.populations.len());
+        for g in 0..self.layout.populations.len() {
+            let (mean, sd) = self.layout.group_population(g, x);
+            let Ok(quadrature) = Quadrature::new(self.grid(), &Prior::Normal { mean, sd }) else {
+                return Ok(None);
+            };
+            quadratures.push(quadrature);
+        }
+        let groups = (self.e_step)(&items, &quadratures)?;
         let categories: Vec<usize> = items.iter().map(|f| f.categories()).collect();
-        if counts.categories() != categories.as_slice() || counts.nodes() != quadrature.len() {
+        if groups.len() != quadratures.len() {
             return Err(Error::setting(
                 "expected counts",
                 format!(
-                    "the E-step returned counts for {} items on {} nodes, expected {} items on {} nodes",
-                    counts.categories().len(),
-                    counts.nodes(),
-                    categories.len(),
-                    quadrature.len()
+                    "the E-step returned counts for {} groups, expected {}",
+                    groups.len(),
+                    quadratures.len()
                 ),
             ));
         }
+        for counts in &groups {
+            if counts.categories() != categories.as_slice() || counts.nodes() != self.nodes().len()
+            {
+                return Err(Error::setting(
+                    "expected counts",
+                    format!(
+                        "the E-step returned counts for {} items on {} nodes, expected {} items on {} nodes",
+                        counts.categories().len(),
+                        counts.nodes(),
+                        categories.len(),
+                        self.nodes().len()
+                    ),
+                ));
+            }
+        }
+        let group_totals: Vec<Vec<f64>> = groups.iter().map(|c| c.node_totals().to_vec()).collect();
+        let mut groups = groups.into_iter();
+        let Some(mut counts) = groups.next() else {
+            return Err(Error::setting("expected counts", "no group to estimate"));
+        };
+        for other in groups {
+            counts.merge(&other)?;
+        }
         let log_prior = self.layout.log_prior(x, &self.settings.priors);
-        let evaluation = Evaluation { counts, log_prior };
+        let evaluation = Evaluation {
+            counts,
+            group_totals,
+            log_prior,
+        };
         Ok(evaluation.objective().is_finite().then_some(evaluation))
     }
 
-    /// The M-step from `x` with the counts of the E-step at `x`.
-    pub(crate) fn m_step(&self, x: &[f64], counts: &ExpectedCounts) -> Vec<f64> {
+    /// The M-step from `x` with the E-step at `x`.
+    pub(crate) fn m_step(&self, x: &[f64], evaluation: &Evaluation) -> Vec<f64> {
         let mut next = x.to_vec();
         for block in &self.layout.blocks {
             newton_block(
@@ -98,27 +131,31 @@ where
                 &block.items,
                 &block.params,
                 &mut next,
-                counts,
+                &evaluation.counts,
                 self.nodes(),
                 &self.settings.priors,
             );
         }
-        let pop = self.layout.population;
-        if matches!(pop.mean, Slot::Free(_)) || matches!(pop.sd, Slot::Free(_)) {
-            let (mean, sd) = self.layout.population(x);
+        for (g, pop) in self.layout.populations.iter().enumerate() {
+            let free_mean = matches!(pop.mean, Slot::Free(_));
+            let free_sd = matches!(pop.sd, Slot::Free(_));
+            if !(free_mean || free_sd) {
+                continue;
+            }
+            let (mean, sd) = self.layout.group_population(g, x);
             let (new_mean, new_sd) = population_step(
-                matches!(pop.mean, Slot::Free(_)).then_some(mean),
-                matches!(pop.sd, Slot::Free(_)).then_some(sd),
+                free_mean.then_some(mean),
+                free_sd.then_some(sd),
                 mean,
                 sd,
-                counts.node_totals(),
+                &evaluation.group_totals[g],
                 self.nodes(),
             );
-            if let Slot::Free(g) = pop.mean {
-                next[g] = new_mean;
+            if let Slot::Free(k) = pop.mean {
+                next[k] = new_mean;
             }
-            if let Slot::Free(g) = pop.sd {
-                next[g] = new_sd.ln();
+            if let Slot::Free(k) = pop.sd {
+                next[k] = new_sd.ln();
             }
         }
         next
@@ -140,7 +177,7 @@ where
         let decreased = |before: f64, after: f64| after < before - 1e-10 * (1.0 + before.abs());
         while iterations < settings.max_iterations {
             iterations += 1;
-            let x1 = self.m_step(&x0, &e0.counts);
+            let x1 = self.m_step(&x0, &e0);
             let e1 = self.evaluate(&x1)?.ok_or_else(|| Error::NumericalFailure {
                 iteration: iterations,
                 what: "log-likelihood after the M-step".into(),
@@ -153,7 +190,7 @@ where
             let (x_new, e_new) = if settings.acceleration == Acceleration::None {
                 (x1, e1)
             } else {
-                let x2 = self.m_step(&x1, &e1.counts);
+                let x2 = self.m_step(&x1, &e1);
                 let e2 = self.evaluate(&x2)?.ok_or_else(|| Error::NumericalFailure {
                     iteration: iterations,
                     what: "log-likelihood after the M-step".into(),

@@ -68,8 +68,7 @@ impl Fitted {
 
     /// Number of free population parameters (mean, SD).
     pub(crate) fn population_parameters(&self) -> usize {
-        matches!(self.layout.population.mean, Slot::Free(_)) as usize
-            + matches!(self.layout.population.sd, Slot::Free(_)) as usize
+        self.layout.population_parameters()
     }
 
     /// Number of free parameters of each item (a shared parameter counts for every item

@@ -19,13 +19,16 @@
 //! Standard errors ([`StandardErrors`], on request) come from the observed information:
 //! central differences of the exact gradient of the marginal log-likelihood.
 //!
-//! Out of scope so far: multi-group calibration and linking (fit statistics and DIF are
-//! in [`crate::fit`]).
+//! Multi-group calibration ([`calibrate_groups`]): groups such as the language forms
+//! with their own latent mean and SD, the reference group fixed, invariant and free
+//! items. Fit statistics and DIF (including likelihood-ratio DIF in the multi-group
+//! model) are in [`crate::fit`].
 
 mod battery;
 mod em;
 mod expected;
 mod fitted;
+mod groups;
 mod mstep;
 mod parameters;
 mod settings;
@@ -36,6 +39,8 @@ mod summary;
 pub use battery::{ScaleCalibration, calibrate_battery, calibrate_battery_as};
 pub use expected::ExpectedCounts;
 pub(crate) use fitted::Fitted;
+pub(crate) use groups::calibrate_groups_from;
+pub use groups::{GroupCalibration, GroupSettings, GroupStandardErrors, calibrate_groups};
 pub use settings::{
     Acceleration, BetaPrior, CalibrationSettings, CheckedSettings, ItemSpec, LogNormal,
     NormalPrior, ParameterPriors, Population, Tolerance,
@@ -306,6 +311,16 @@ pub fn calibrate_with<F>(
 where
     F: FnMut(&[ResponseFunction], &Quadrature) -> Result<ExpectedCounts>,
 {
+    let (layout, start) = layout_for(settings, summary)?;
+    let mut e_step = e_step;
+    let (fit, _) = fit_layout(settings, layout, start, |items, quadratures| {
+        Ok(vec![e_step(items, &quadratures[0])?])
+    })?;
+    Ok(fit)
+}
+
+/// Checks the summary against the settings and lays out the parameters.
+fn layout_for(settings: &CheckedSettings, summary: &DataSummary) -> Result<(Layout, Vec<f64>)> {
     if settings.items.len() != summary.items() {
         return Err(Error::WrongItemCount {
             expected: settings.items.len(),
@@ -315,7 +330,20 @@ where
     if summary.items() == 0 {
         return Err(Error::setting("items", "there are no items to calibrate"));
     }
-    let (layout, start) = Layout::build(settings, summary)?;
+    Layout::build(settings, summary)
+}
+
+/// Runs EM on a laid-out problem whose E-step returns the counts of each group; also
+/// returns each group's (mean, SD) at the estimates.
+pub(crate) fn fit_layout<F>(
+    settings: &CheckedSettings,
+    layout: Layout,
+    start: Vec<f64>,
+    e_step: F,
+) -> Result<(Calibration, Vec<(f64, f64)>)>
+where
+    F: FnMut(&[ResponseFunction], &[Quadrature]) -> Result<Vec<ExpectedCounts>>,
+{
     let mut problem = em::Problem {
         layout: &layout,
         settings,
@@ -329,7 +357,7 @@ where
             x,
             &settings.nodes,
             &settings.priors,
-            |point| Ok(problem.evaluate(point)?.map(|e| e.counts)),
+            |point| Ok(problem.evaluate(point)?.map(|e| (e.counts, e.group_totals))),
         )?)
     } else {
         None
@@ -351,7 +379,10 @@ where
     let log_likelihood = counts.log_likelihood();
     let parameters = layout.free_parameters();
     let persons = counts.respondents();
-    Ok(Calibration {
+    let populations = (0..layout.populations.len())
+        .map(|g| layout.group_population(g, x))
+        .collect();
+    let fit = Calibration {
         items,
         log_likelihood,
         log_prior: outcome.evaluation.log_prior,
@@ -366,7 +397,8 @@ where
         latent_sd,
         history: outcome.history,
         se,
-    })
+    };
+    Ok((fit, populations))
 }
 
 /// Estimated slopes below this are reported as [`Error::DegenerateSlope`]: the slope is

@@ -164,7 +164,9 @@ pub(crate) struct Layout {
     pub(crate) items: Vec<ItemLayout>,
     pub(crate) roles: Vec<Role>,
     pub(crate) blocks: Vec<Block>,
-    pub(crate) population: PopulationLayout,
+    /// One population per group (the reference group first; one group unless the fit
+    /// is multi-group).
+    pub(crate) populations: Vec<PopulationLayout>,
     /// Number of item parameters (the population ones follow).
     pub(crate) item_parameters: usize,
     /// Per RSM item: the free intercept of the first RSM item of its threshold group is
@@ -540,7 +542,7 @@ impl Layout {
                 items,
                 roles: b.roles,
                 blocks,
-                population: PopulationLayout { mean, sd },
+                populations: vec![PopulationLayout { mean, sd }],
                 item_parameters,
                 rsm_groups,
             },
@@ -566,17 +568,56 @@ impl Layout {
             .collect()
     }
 
-    /// Population mean and SD.
+    /// Population mean and SD of the reference group.
     pub(crate) fn population(&self, x: &[f64]) -> (f64, f64) {
-        let mean = match self.population.mean {
+        self.group_population(0, x)
+    }
+
+    /// Population mean and SD of group `g`.
+    pub(crate) fn group_population(&self, g: usize, x: &[f64]) -> (f64, f64) {
+        let pop = self.populations[g];
+        let mean = match pop.mean {
             Slot::Fixed(v) => v,
-            Slot::Free(g) => x[g],
+            Slot::Free(k) => x[k],
         };
-        let sd = match self.population.sd {
+        let sd = match pop.sd {
             Slot::Fixed(v) => v,
-            Slot::Free(g) => x[g].exp(),
+            Slot::Free(k) => x[k].exp(),
         };
         (mean, sd)
+    }
+
+    /// Adds a group with population N(`mean`, `sd`²); a free mean or SD starts there and
+    /// its entry is appended to the estimation vector `x`.
+    pub(crate) fn add_group(
+        &mut self,
+        x: &mut Vec<f64>,
+        (mean, free_mean): (f64, bool),
+        (sd, free_sd): (f64, bool),
+    ) {
+        let m = if free_mean {
+            x.push(mean);
+            Slot::Free(x.len() - 1)
+        } else {
+            Slot::Fixed(mean)
+        };
+        let s = if free_sd {
+            x.push(sd.ln());
+            Slot::Free(x.len() - 1)
+        } else {
+            Slot::Fixed(sd)
+        };
+        self.populations.push(PopulationLayout { mean: m, sd: s });
+    }
+
+    /// Number of free population parameters over all groups.
+    pub(crate) fn population_parameters(&self) -> usize {
+        self.populations
+            .iter()
+            .map(|p| {
+                matches!(p.mean, Slot::Free(_)) as usize + matches!(p.sd, Slot::Free(_)) as usize
+            })
+            .sum()
     }
 
     /// The model of item `i` at `x` (not validated).
@@ -595,11 +636,13 @@ impl Layout {
             let t = role.transform();
             largest = largest.max((t.natural(x[g]) - t.natural(y[g])).abs());
         }
-        if let Slot::Free(g) = self.population.mean {
-            largest = largest.max((x[g] - y[g]).abs());
-        }
-        if let Slot::Free(g) = self.population.sd {
-            largest = largest.max((x[g].exp() - y[g].exp()).abs());
+        for pop in &self.populations {
+            if let Slot::Free(g) = pop.mean {
+                largest = largest.max((x[g] - y[g]).abs());
+            }
+            if let Slot::Free(g) = pop.sd {
+                largest = largest.max((x[g].exp() - y[g].exp()).abs());
+            }
         }
         largest
     }
@@ -615,9 +658,7 @@ impl Layout {
 
     /// Number of free parameters (items and population).
     pub(crate) fn free_parameters(&self) -> usize {
-        self.item_parameters
-            + matches!(self.population.mean, Slot::Free(_)) as usize
-            + matches!(self.population.sd, Slot::Free(_)) as usize
+        self.item_parameters + self.population_parameters()
     }
 }
 

@@ -91,6 +91,10 @@ pub struct StandardErrors {
     pub latent_mean: Option<f64>,
     /// SE of the population SD when estimated.
     pub latent_sd: Option<f64>,
+    /// In a multi-group fit, the SEs of every group's mean and SD (reference group
+    /// first; `None` where fixed); empty for a single group.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<(Option<f64>, Option<f64>)>,
     /// The free parameters' covariance matrix V (row-major, natural scale, in the order
     /// of the estimation vector: item parameters, then μ and σ when free); empty when
     /// not positive definite.
@@ -102,11 +106,13 @@ fn natural(layout: &Layout, x: &[f64]) -> Vec<f64> {
     let mut out: Vec<f64> = (0..layout.item_parameters)
         .map(|g| layout.roles[g].transform().natural(x[g]))
         .collect();
-    if let Slot::Free(g) = layout.population.mean {
-        out.push(x[g]);
-    }
-    if let Slot::Free(g) = layout.population.sd {
-        out.push(x[g].exp());
+    for pop in &layout.populations {
+        if let Slot::Free(g) = pop.mean {
+            out.push(x[g]);
+        }
+        if let Slot::Free(g) = pop.sd {
+            out.push(x[g].exp());
+        }
     }
     out
 }
@@ -118,12 +124,15 @@ fn working(layout: &Layout, beta: &[f64], template: &[f64]) -> Vec<f64> {
         x[g] = layout.roles[g].transform().working(beta[g]);
     }
     let mut k = layout.item_parameters;
-    if let Slot::Free(g) = layout.population.mean {
-        x[g] = beta[k];
-        k += 1;
-    }
-    if let Slot::Free(g) = layout.population.sd {
-        x[g] = beta[k].ln();
+    for pop in &layout.populations {
+        if let Slot::Free(g) = pop.mean {
+            x[g] = beta[k];
+            k += 1;
+        }
+        if let Slot::Free(g) = pop.sd {
+            x[g] = beta[k].ln();
+            k += 1;
+        }
     }
     x
 }
@@ -134,6 +143,7 @@ pub(crate) fn gradient(
     layout: &Layout,
     x: &[f64],
     counts: &ExpectedCounts,
+    group_totals: &[Vec<f64>],
     nodes: &[f64],
     priors: &ParameterPriors,
 ) -> Option<Vec<f64>> {
@@ -155,10 +165,14 @@ pub(crate) fn gradient(
         let role = layout.roles[g];
         out[g] += role.log_prior(priors, role.transform().natural(x[g])).1;
     }
-    let (mean, sd) = layout.population(x);
-    let free_mean = matches!(layout.population.mean, Slot::Free(_));
-    let free_sd = matches!(layout.population.sd, Slot::Free(_));
-    if free_mean || free_sd {
+    let mut k = layout.item_parameters;
+    for (group, pop) in layout.populations.iter().enumerate() {
+        let (mean, sd) = layout.group_population(group, x);
+        let free_mean = matches!(pop.mean, Slot::Free(_));
+        let free_sd = matches!(pop.sd, Slot::Free(_));
+        if !(free_mean || free_sd) {
+            continue;
+        }
         // w_q ∝ exp(−(θ_q − μ)²/(2σ²)) normalized on the grid.
         let raw: Vec<f64> = nodes
             .iter()
@@ -171,17 +185,17 @@ pub(crate) fn gradient(
             e2 += w / total * (t - mean) * (t - mean);
         }
         let (mut gm, mut gs) = (0.0, 0.0);
-        for (n_q, t) in counts.node_totals().iter().zip(nodes) {
+        for (n_q, t) in group_totals[group].iter().zip(nodes) {
             gm += n_q * ((t - mean) - e1) / (sd * sd);
             gs += n_q * ((t - mean).powi(2) - e2) / (sd * sd * sd);
         }
-        let mut k = layout.item_parameters;
         if free_mean {
             out[k] = gm;
             k += 1;
         }
         if free_sd {
             out[k] = gs;
+            k += 1;
         }
     }
     out.iter().all(|v| v.is_finite()).then_some(out)
@@ -246,7 +260,7 @@ pub(crate) fn compute<F>(
     mut evaluate: F,
 ) -> Result<StandardErrors>
 where
-    F: FnMut(&[f64]) -> Result<Option<ExpectedCounts>>,
+    F: FnMut(&[f64]) -> Result<Option<(ExpectedCounts, Vec<Vec<f64>>)>>,
 {
     let beta = natural(layout, x);
     let n = beta.len();
@@ -268,7 +282,7 @@ where
             b[k] += sign * h;
             let xs = working(layout, &b, x);
             let grad = match evaluate(&xs)? {
-                Some(counts) => gradient(layout, &xs, &counts, nodes, priors),
+                Some((counts, totals)) => gradient(layout, &xs, &counts, &totals, nodes, priors),
                 None => None,
             };
             match grad {
@@ -393,23 +407,33 @@ fn report(layout: &Layout, x: &[f64], covariance: Option<Vec<f64>>) -> StandardE
         items.push(out);
     }
     let mut k = layout.item_parameters;
-    let latent_mean = match layout.population.mean {
-        Slot::Free(_) => {
+    let mut groups = Vec::with_capacity(layout.populations.len());
+    for pop in &layout.populations {
+        let mut next = || {
             k += 1;
             se(&[(k - 1, 1.0)])
-        }
-        Slot::Fixed(_) => None,
-    };
-    let latent_sd = match layout.population.sd {
-        Slot::Free(_) => se(&[(k, 1.0)]),
-        Slot::Fixed(_) => None,
-    };
+        };
+        let mean = match pop.mean {
+            Slot::Free(_) => next(),
+            Slot::Fixed(_) => None,
+        };
+        let sd = match pop.sd {
+            Slot::Free(_) => next(),
+            Slot::Fixed(_) => None,
+        };
+        groups.push((mean, sd));
+    }
+    let (latent_mean, latent_sd) = groups[0];
+    if groups.len() == 1 {
+        groups.clear();
+    }
     StandardErrors {
         method: STANDARD_ERROR_METHOD.to_string(),
         positive_definite: covariance.is_some(),
         items,
         latent_mean,
         latent_sd,
+        groups,
         covariance: covariance.unwrap_or_default(),
     }
 }

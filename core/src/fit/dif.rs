@@ -1,9 +1,11 @@
 //! Differential item functioning across two groups by the Mantel–Haenszel procedure.
 
 use super::{chi_square_survival, require_complete};
+use crate::calibrate::{CalibrationSettings, GroupSettings, ItemSpec};
 use crate::decide::normal_cdf;
 use crate::error::{Error, Result};
-use crate::response::ResponseMatrix;
+use crate::model::ModelKind;
+use crate::response::{MISSING, ResponseMatrix};
 use serde::{Deserialize, Serialize};
 
 /// ETS DIF category (Zieky 1993; Zwick 2012, ETS RR-12-08).
@@ -627,6 +629,10 @@ pub enum DifMethod {
     Mantel,
     /// [`logistic_dif`] (`"logistic"`).
     Logistic,
+    /// [`super::likelihood_ratio_dif`] (`"lr"`) with all other items as anchors, 2PL
+    /// for 0/1 items and graded response for polytomous ones.
+    #[serde(rename = "lr")]
+    LikelihoodRatio,
 }
 
 impl std::str::FromStr for DifMethod {
@@ -637,9 +643,10 @@ impl std::str::FromStr for DifMethod {
             "mh" => Ok(DifMethod::MantelHaenszel),
             "mantel" => Ok(DifMethod::Mantel),
             "logistic" => Ok(DifMethod::Logistic),
+            "lr" => Ok(DifMethod::LikelihoodRatio),
             other => Err(Error::setting(
                 "dif method",
-                format!("{other:?} is not mh, mantel or logistic"),
+                format!("{other:?} is not mh, mantel, logistic or lr"),
             )),
         }
     }
@@ -655,6 +662,8 @@ pub enum DifTable {
     Mantel(Vec<OrdinalDif>),
     /// From [`logistic_dif`].
     Logistic(Vec<LogisticDif>),
+    /// From [`super::likelihood_ratio_dif`] (its per-item rows).
+    LikelihoodRatio(Vec<super::LikelihoodRatioDif>),
 }
 
 /// Runs the chosen DIF procedure.
@@ -687,5 +696,68 @@ pub fn dif(
         DifMethod::Logistic => {
             DifTable::Logistic(logistic_dif(responses, groups, reference, focal)?)
         }
+        DifMethod::LikelihoodRatio => DifTable::LikelihoodRatio(pairwise_likelihood_ratio(
+            responses, groups, reference, focal,
+        )?),
     })
+}
+
+/// Likelihood-ratio DIF between two of the groups, the persons of other groups left
+/// out, with the default model of each item (2PL or graded by its categories).
+fn pairwise_likelihood_ratio(
+    responses: &ResponseMatrix,
+    groups: &[usize],
+    reference: usize,
+    focal: usize,
+) -> Result<Vec<super::LikelihoodRatioDif>> {
+    if groups.len() != responses.persons() {
+        return Err(Error::WrongLength {
+            what: "groups",
+            expected: responses.persons(),
+            found: groups.len(),
+        });
+    }
+    if reference == focal {
+        return Err(Error::InvalidGroups {
+            message: format!("reference and focal are the same group ({reference})"),
+        });
+    }
+    let persons: Vec<usize> = (0..responses.persons())
+        .filter(|&p| groups[p] == reference || groups[p] == focal)
+        .collect();
+    let items = responses.items();
+    let data: Vec<u8> = persons
+        .iter()
+        .flat_map(|&p| responses.row(p).to_vec())
+        .collect();
+    let subset = ResponseMatrix::new(persons.len(), items, data)?;
+    let codes: Vec<usize> = persons
+        .iter()
+        .map(|&p| usize::from(groups[p] == focal))
+        .collect();
+    let highest = (0..items).map(|i| {
+        (0..subset.persons())
+            .map(|p| subset.row(p)[i])
+            .filter(|&v| v != MISSING)
+            .max()
+            .unwrap_or(0)
+    });
+    let specs = highest
+        .map(|top| {
+            ItemSpec::Estimate(if top <= 1 {
+                ModelKind::TwoPl
+            } else {
+                ModelKind::Graded
+            })
+        })
+        .collect();
+    let settings = GroupSettings {
+        calibration: CalibrationSettings {
+            items: specs,
+            ..Default::default()
+        },
+        groups: vec![format!("{reference}"), format!("{focal}")],
+        ..Default::default()
+    };
+    Ok(super::likelihood_ratio_dif(&subset, &codes, &settings, None)?.items)
 }

@@ -25,6 +25,7 @@
 
 mod dif;
 mod distribution;
+mod lr_dif;
 mod m2;
 mod person;
 mod reliability;
@@ -36,6 +37,7 @@ pub use dif::{
     mantel_haenszel, mantel_ordinal,
 };
 pub use distribution::chi_square_survival;
+pub use lr_dif::{LikelihoodRatioDif, LikelihoodRatioDifTable, likelihood_ratio_dif};
 pub use m2::{M2, m2};
 pub use person::{PersonFit, person_fit};
 pub use reliability::{empirical_reliability, marginal_reliability};
