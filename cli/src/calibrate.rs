@@ -5,7 +5,9 @@ use crate::output::AtomicFile;
 use crate::table::{self, TableArgs};
 use crate::{Failure, load_instrument};
 use anyhow::{Context, anyhow};
-use bagdar::calibrate::{BetaPrior, CalibrationSettings, calibrate_battery_as};
+use bagdar::calibrate::{
+    BetaPrior, CalibrationSettings, calibrate_battery_as, calibrate_battery_groups, group_codes,
+};
 use bagdar::instrument::Instrument;
 use std::io::Write;
 use std::path::PathBuf;
@@ -40,6 +42,17 @@ pub struct CalibrateArgs {
     /// Most EM cycles per scale.
     #[arg(long, default_value_t = 500)]
     max_iterations: usize,
+    /// Multi-group calibration by the table's language column: each scale's items are
+    /// invariant across the languages, the first of the instrument's languages present
+    /// is the reference (N(0, 1)) and the others' latent means and SDs are estimated, so
+    /// the report compares the language groups on one scale.
+    #[arg(long)]
+    by_language: bool,
+    /// With --by-language: test every item for likelihood-ratio DIF across the
+    /// languages (all other items of its scale as anchors); the report lists G², df,
+    /// p, the Benjamini–Hochberg adjusted p and the expected-score difference.
+    #[arg(long, requires = "by_language")]
+    dif: bool,
     /// No summary on standard error.
     #[arg(long)]
     quiet: bool,
@@ -65,7 +78,10 @@ pub fn calibrate(args: CalibrateArgs) -> Result<(), Failure> {
     }
     let table = table::open(&args.table, &instrument, args.quiet)?;
     let table::Sample {
-        matrix, rejected, ..
+        matrix,
+        rejected,
+        languages,
+        ..
     } = table::read_all(table, instrument.items().len())?;
     let used = matrix.persons();
     let models = args
@@ -74,8 +90,83 @@ pub fn calibrate(args: CalibrateArgs) -> Result<(), Failure> {
         .map(|m| m.parse::<bagdar::model::ModelKind>())
         .collect::<Result<Vec<_>, _>>()
         .context("--model")?;
-    let (definition, fits) =
-        calibrate_battery_as(&instrument, &matrix, &settings, &models).context("calibration")?;
+    // One line per scale for the summary: id, items, log-likelihood, cycles, status,
+    // and the extra text (group means, DIF flags).
+    let mut lines: Vec<(String, usize, f64, usize, &'static str, String)> = Vec::new();
+    let (definition, scales) = if args.by_language {
+        let (codes, names) = group_codes(&languages, &instrument.definition().languages);
+        if names.len() < 2 {
+            return Err(anyhow!(
+                "--by-language: the table has {} language group(s) ({}); at least two are needed",
+                names.len(),
+                names.join(", ")
+            )
+            .into());
+        }
+        let (definition, fits) = calibrate_battery_groups(
+            &instrument,
+            &matrix,
+            &codes,
+            &names,
+            &settings,
+            &models,
+            args.dif,
+        )
+        .context("multi-group calibration")?;
+        for f in &fits {
+            let c = &f.calibration;
+            let mut extra: Vec<String> = names
+                .iter()
+                .zip(c.means.iter().zip(&c.sds))
+                .map(|(n, (m, s))| format!("{n} {m:+.2}/{s:.2}"))
+                .collect();
+            if let Some(dif) = &f.dif {
+                let flagged: Vec<&str> = dif
+                    .iter()
+                    .filter(|r| r.flagged)
+                    .map(|r| f.items[r.item].as_str())
+                    .collect();
+                extra.push(format!(
+                    "DIF: {}",
+                    if flagged.is_empty() {
+                        "none".to_string()
+                    } else {
+                        flagged.join(" ")
+                    }
+                ));
+            }
+            lines.push((
+                f.scale.clone(),
+                f.items.len(),
+                c.log_likelihood,
+                c.iterations,
+                c.status.name(),
+                extra.join("  "),
+            ));
+        }
+        (
+            definition,
+            serde_json::to_value(&fits).map_err(anyhow::Error::from)?,
+        )
+    } else {
+        let (definition, fits) = calibrate_battery_as(&instrument, &matrix, &settings, &models)
+            .context("calibration")?;
+        for f in &fits {
+            let c = &f.calibration;
+            lines.push((
+                f.scale.clone(),
+                f.items.len(),
+                c.log_likelihood,
+                c.iterations,
+                c.status.name(),
+                String::new(),
+            ));
+        }
+        (
+            definition,
+            serde_json::to_value(&fits).map_err(anyhow::Error::from)?,
+        )
+    };
     let calibrated = Instrument::new(definition.clone()).context("calibrated instrument")?;
     let mut out = AtomicFile::create(&args.output)?;
     let text = serde_json::to_string_pretty(&definition).map_err(anyhow::Error::from)?;
@@ -90,16 +181,16 @@ pub fn calibrate(args: CalibrateArgs) -> Result<(), Failure> {
             "persons": used,
             "rejected": rejected.len(),
             "settings": settings,
-            "scales": fits,
+            "scales": scales,
         });
         let text = serde_json::to_string_pretty(&value).map_err(anyhow::Error::from)?;
         writeln!(report, "{text}").map_err(anyhow::Error::from)?;
         report.commit()?;
     }
-    let failed: Vec<&str> = fits
+    let failed: Vec<&str> = lines
         .iter()
-        .filter(|f| !f.calibration.converged())
-        .map(|f| f.scale.as_str())
+        .filter(|l| l.4 != "converged")
+        .map(|l| l.0.as_str())
         .collect();
     if !args.quiet {
         eprintln!(
@@ -114,15 +205,9 @@ pub fn calibrate(args: CalibrateArgs) -> Result<(), Failure> {
             "{:<16} {:>5} {:>14} {:>6} {:>10}",
             "scale", "items", "log-likelihood", "cycles", "status"
         );
-        for f in &fits {
-            let c = &f.calibration;
+        for (scale, items, log_likelihood, cycles, status, extra) in &lines {
             eprintln!(
-                "{:<16} {:>5} {:>14.3} {:>6} {:>10}",
-                f.scale,
-                f.items.len(),
-                c.log_likelihood,
-                c.iterations,
-                c.status.name()
+                "{scale:<16} {items:>5} {log_likelihood:>14.3} {cycles:>6} {status:>10}  {extra}"
             );
         }
         eprintln!(

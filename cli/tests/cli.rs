@@ -588,3 +588,71 @@ fn cat_sim_reports_recovery_length_and_exposure() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("se_target"), "{err}");
 }
+
+#[test]
+fn calibrate_by_language_compares_the_forms_and_tests_dif() {
+    let dir = tmp("by-language");
+    let text = std::fs::read_to_string(root().join("data/demo/responses.csv")).unwrap();
+    let lines: Vec<&str> = text.lines().take(901).collect();
+    let input = dir.join("sample.csv");
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let report = dir.join("report.json");
+    let out = bagdar(&[
+        "calibrate",
+        s(&input),
+        "--instrument",
+        s(&instrument()),
+        "--output",
+        s(&dir.join("calibrated.json")),
+        "--report",
+        s(&report),
+        "--by-language",
+        "--dif",
+        "--no-standard-errors",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("kk +0.00/1.00"), "{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let scales = report["scales"].as_array().unwrap();
+    assert_eq!(scales.len(), 12);
+    for scale in scales {
+        let fit = &scale["calibration"];
+        assert_eq!(fit["groups"], serde_json::json!(["kk", "ru", "en"]));
+        assert_eq!(fit["means"][0], 0.0);
+        assert!(fit["sds"][1].as_f64().unwrap() > 0.5);
+        let dif = scale["dif"].as_array().unwrap();
+        assert_eq!(dif.len(), scale["items"].as_array().unwrap().len());
+        for row in dif {
+            // Either tested (2 focal groups × the item's parameters) or said why not.
+            let tested = row["p_value"]
+                .as_f64()
+                .is_some_and(|p| (0.0..=1.0).contains(&p));
+            assert!(tested || row["untestable"].is_string(), "{row}");
+            if tested {
+                assert!(row["df"].as_u64().unwrap() >= 2);
+            }
+        }
+    }
+    // One language only: nothing to compare.
+    let kk: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("student_id") || l.split(',').nth(3) == Some("kk"))
+        .collect();
+    let single = dir.join("kk.csv");
+    std::fs::write(&single, kk.join("\n") + "\n").unwrap();
+    let out = bagdar(&[
+        "calibrate",
+        s(&single),
+        "--instrument",
+        s(&instrument()),
+        "--output",
+        s(&dir.join("x.json")),
+        "--by-language",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least two are needed"));
+    assert!(!dir.join("x.json").exists());
+}

@@ -319,5 +319,51 @@ fn bad_group_settings_are_typed_errors() {
         "{err:?}"
     );
     assert!(likelihood_ratio_dif(&responses, &groups, &free_two, None).is_err());
-    assert!(likelihood_ratio_dif(&responses, &groups, &settings, Some(&[0, 1, 2, 3])).is_err());
+}
+
+#[test]
+fn an_item_without_a_category_in_one_group_is_reported_untestable() {
+    let mut items = two_pl(8);
+    items[2] = ItemModel::TwoPl {
+        slope: 1.0,
+        intercept: -3.5,
+    };
+    let (responses, groups) = stacked(
+        &[(items.clone(), 500, 0.0, 1.0), (items, 500, 0.0, 1.0)],
+        61,
+    );
+    let mut data = responses.data().to_vec();
+    for p in 500..1000 {
+        data[p * 8 + 2] = 0;
+    }
+    let responses = ResponseMatrix::new(1000, 8, data).unwrap();
+    let settings = GroupSettings {
+        groups: names(2),
+        ..Default::default()
+    };
+    let table = likelihood_ratio_dif(&responses, &groups, &settings, None).unwrap();
+    let row = &table.items[2];
+    assert!(row.chi_square.is_nan() && row.p_value.is_nan() && !row.flagged);
+    assert!(
+        row.untestable
+            .as_deref()
+            .unwrap()
+            .contains("#2 in group ru"),
+        "{:?}",
+        row.untestable
+    );
+    assert_eq!(
+        table
+            .items
+            .iter()
+            .filter(|r| r.untestable.is_none())
+            .count(),
+        7
+    );
+    assert!(
+        table
+            .items
+            .iter()
+            .all(|r| r.untestable.is_some() || r.p_value <= 1.0)
+    );
 }

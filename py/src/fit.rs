@@ -65,7 +65,7 @@ pub fn item_fit(
 }
 
 /// DIF between two groups: `method` "mh" (Mantel–Haenszel, 0/1 items), "mantel"
-/// (ordinal) or "logistic"; JSON text.
+/// (ordinal), "logistic" or "lr" (likelihood ratio, 2PL/graded); JSON text.
 #[pyfunction]
 pub fn dif(
     py: Python<'_>,
@@ -76,16 +76,7 @@ pub fn dif(
     method: &str,
 ) -> PyResult<String> {
     let (rows, cols, values) = matrix_values(&data);
-    let groups: Vec<usize> = groups
-        .as_array()
-        .iter()
-        .map(|&g| usize::try_from(g))
-        .collect::<Result<_, _>>()
-        .map_err(|_| {
-            to_py(bagdar::Error::InvalidGroups {
-                message: "group codes must be ≥ 0".into(),
-            })
-        })?;
+    let groups = group_indices(&groups)?;
     let method: bagdar::fit::DifMethod = method.parse().map_err(to_py)?;
     let result = py
         .detach(|| {
@@ -94,4 +85,18 @@ pub fn dif(
         })
         .map_err(to_py)?;
     Ok(serde_json::to_string(&result).expect("DIF serializes"))
+}
+
+/// Group codes (≥ 0) as indices.
+pub(crate) fn group_indices(groups: &PyReadonlyArray1<'_, i64>) -> PyResult<Vec<usize>> {
+    groups
+        .as_array()
+        .iter()
+        .map(|&g| usize::try_from(g))
+        .collect::<Result<_, _>>()
+        .map_err(|_| {
+            to_py(bagdar::Error::InvalidGroups {
+                message: "group codes must be ≥ 0".into(),
+            })
+        })
 }

@@ -5,6 +5,7 @@ mod calibrate;
 mod cat;
 mod error;
 mod fit;
+mod groups;
 mod instrument;
 mod score;
 
@@ -21,6 +22,8 @@ fn _bagdar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fit::m2, m)?)?;
     m.add_function(wrap_pyfunction!(fit::item_fit, m)?)?;
     m.add_function(wrap_pyfunction!(fit::dif, m)?)?;
+    m.add_function(wrap_pyfunction!(groups::calibrate_groups, m)?)?;
+    m.add_function(wrap_pyfunction!(groups::likelihood_ratio_dif, m)?)?;
     m.add_function(wrap_pyfunction!(score::score_items, m)?)?;
     m.add_function(wrap_pyfunction!(score::sum_score_table, m)?)?;
     m.add_function(wrap_pyfunction!(score::plausible_values, m)?)?;

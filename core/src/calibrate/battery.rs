@@ -1,7 +1,11 @@
 //! Calibrating a whole battery: every scale on its own items.
 
-use super::{Calibration, CalibrationSettings, ItemSpec, calibrate};
+use super::{
+    Calibration, CalibrationSettings, GroupCalibration, GroupSettings, ItemSpec, calibrate,
+    calibrate_groups,
+};
 use crate::error::Result;
+use crate::fit::{LikelihoodRatioDif, likelihood_ratio_dif};
 use crate::instrument::{Instrument, InstrumentDefinition};
 use crate::response::ResponseMatrix;
 use serde::Serialize;
@@ -89,7 +93,6 @@ pub fn calibrate_battery_as(
     settings: &CalibrationSettings,
     models: &[crate::model::ModelKind],
 ) -> Result<(InstrumentDefinition, Vec<ScaleCalibration>)> {
-    use crate::model::ResponseCurve;
     if responses.items() != instrument.items().len() {
         return Err(crate::Error::WrongItemCount {
             expected: instrument.items().len(),
@@ -99,19 +102,7 @@ pub fn calibrate_battery_as(
     let mut definition = instrument.definition().clone();
     let mut fits = Vec::with_capacity(instrument.scales().len());
     for (scale, columns) in instrument.scales().iter().zip(instrument.scale_items()) {
-        let scale_settings = CalibrationSettings {
-            items: columns
-                .iter()
-                .map(|&i| {
-                    let dichotomous = instrument.items()[i].categories() == 2;
-                    match models.iter().find(|k| k.is_dichotomous() == dichotomous) {
-                        Some(&kind) => ItemSpec::Estimate(kind),
-                        None => ItemSpec::Start(definition.items[i].model.clone()),
-                    }
-                })
-                .collect(),
-            ..settings.clone()
-        };
+        let scale_settings = scale_settings(instrument, columns, settings, models);
         let fit = calibrate(&responses.select_columns(columns), &scale_settings)?;
         for (&i, model) in columns.iter().zip(&fit.items) {
             definition.items[i].model = model.clone();
@@ -123,6 +114,122 @@ pub fn calibrate_battery_as(
                 .map(|&i| definition.items[i].id.clone())
                 .collect(),
             calibration: fit,
+        });
+    }
+    Ok((definition, fits))
+}
+
+/// The settings of one scale: each item in the first of `models` that fits its number
+/// of categories, else its instrument family starting from its parameters.
+fn scale_settings(
+    instrument: &Instrument,
+    columns: &[usize],
+    settings: &CalibrationSettings,
+    models: &[crate::model::ModelKind],
+) -> CalibrationSettings {
+    use crate::model::ResponseCurve;
+    CalibrationSettings {
+        items: columns
+            .iter()
+            .map(|&i| {
+                let dichotomous = instrument.items()[i].categories() == 2;
+                match models.iter().find(|k| k.is_dichotomous() == dichotomous) {
+                    Some(&kind) => ItemSpec::Estimate(kind),
+                    None => ItemSpec::Start(instrument.definition().items[i].model.clone()),
+                }
+            })
+            .collect(),
+        ..settings.clone()
+    }
+}
+
+/// One scale's multi-group calibration within a battery.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScaleGroupCalibration {
+    /// Scale id.
+    pub scale: String,
+    /// Item ids of the scale, in calibration order.
+    pub items: Vec<String>,
+    /// The fit with every item invariant across the groups.
+    pub calibration: GroupCalibration,
+    /// Likelihood-ratio DIF of every item (all others as anchors), when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dif: Option<Vec<LikelihoodRatioDif>>,
+}
+
+/// Calibrates every scale of an instrument in several groups at once (e.g. the
+/// language forms; see [`super::calibrate_groups`]): items invariant, the first group
+/// the reference with the population of `settings`, the others with estimated means
+/// and SDs, so the groups' ability differences are measured on one scale. With `dif`,
+/// each scale's items are also tested for likelihood-ratio DIF across the groups
+/// ([`crate::fit::likelihood_ratio_dif`], all other items as anchors). Returns the
+/// definition with the invariant estimates, and one fit per scale.
+///
+/// # Errors
+///
+/// [`crate::Error::WrongItemCount`] when the data do not have the instrument's items,
+/// and the errors of [`super::calibrate_groups`] for any scale.
+///
+/// # Examples
+///
+/// ```
+/// use bagdar::calibrate::{CalibrationSettings, calibrate_battery_groups};
+/// use bagdar::simulate::{CohortSettings, cohort};
+/// # let json = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/instruments/kasip-demo.json")).unwrap();
+/// let instrument = bagdar::instrument::Instrument::from_json(&json)?;
+/// let students = cohort(&instrument, &CohortSettings { students: 400, malformed_rows: false, ..Default::default() })?;
+/// let raw: Vec<f64> = students.rows.iter()
+///     .flat_map(|r| r[4..].iter().map(|v| v.parse::<f64>().unwrap_or(f64::NAN)))
+///     .collect();
+/// let data = instrument.code_matrix(400, &raw)?;
+/// let groups: Vec<usize> = (0..400).map(|p| p % 2).collect();
+/// let names = ["kk".to_string(), "ru".to_string()];
+/// let (_, fits) = calibrate_battery_groups(&instrument, &data, &groups, &names, &CalibrationSettings::default(), &[], false)?;
+/// assert_eq!(fits.len(), 12);
+/// assert_eq!(fits[0].calibration.means.len(), 2);
+/// # Ok::<(), bagdar::Error>(())
+/// ```
+pub fn calibrate_battery_groups(
+    instrument: &Instrument,
+    responses: &ResponseMatrix,
+    groups: &[usize],
+    names: &[String],
+    settings: &CalibrationSettings,
+    models: &[crate::model::ModelKind],
+    dif: bool,
+) -> Result<(InstrumentDefinition, Vec<ScaleGroupCalibration>)> {
+    if responses.items() != instrument.items().len() {
+        return Err(crate::Error::WrongItemCount {
+            expected: instrument.items().len(),
+            found: responses.items(),
+        });
+    }
+    let mut definition = instrument.definition().clone();
+    let mut fits = Vec::with_capacity(instrument.scales().len());
+    for (scale, columns) in instrument.scales().iter().zip(instrument.scale_items()) {
+        let group_settings = GroupSettings {
+            calibration: scale_settings(instrument, columns, settings, models),
+            groups: names.to_vec(),
+            ..Default::default()
+        };
+        let data = responses.select_columns(columns);
+        let (calibration, table) = if dif {
+            let table = likelihood_ratio_dif(&data, groups, &group_settings, None)?;
+            (table.baseline, Some(table.items))
+        } else {
+            (calibrate_groups(&data, groups, &group_settings)?, None)
+        };
+        for (&i, model) in columns.iter().zip(&calibration.items[0]) {
+            definition.items[i].model = model.clone();
+        }
+        fits.push(ScaleGroupCalibration {
+            scale: scale.id.clone(),
+            items: columns
+                .iter()
+                .map(|&i| definition.items[i].id.clone())
+                .collect(),
+            calibration,
+            dif: table,
         });
     }
     Ok((definition, fits))

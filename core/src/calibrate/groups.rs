@@ -337,6 +337,40 @@ pub(crate) fn calibrate_groups_from(
     })
 }
 
+/// Group codes for per-person labels (e.g. each student's language): the groups are
+/// the distinct labels, those in `preferred` first in that order (e.g. the instrument's
+/// languages, so its first language is the reference when present), then the others in
+/// sorted order. Returns each person's group index and the group names.
+///
+/// # Examples
+///
+/// ```
+/// use bagdar::calibrate::group_codes;
+/// let labels = ["ru", "kk", "en", "ru"].map(String::from);
+/// let preferred = ["kk", "ru", "en"].map(String::from);
+/// let (codes, names) = group_codes(&labels, &preferred);
+/// assert_eq!(names, ["kk", "ru", "en"]);
+/// assert_eq!(codes, [1, 0, 2, 1]);
+/// ```
+pub fn group_codes(labels: &[String], preferred: &[String]) -> (Vec<usize>, Vec<String>) {
+    let present: std::collections::BTreeSet<&str> = labels.iter().map(String::as_str).collect();
+    let mut names: Vec<String> = preferred
+        .iter()
+        .filter(|p| present.contains(p.as_str()))
+        .cloned()
+        .collect();
+    for label in present {
+        if !names.iter().any(|n| n == label) {
+            names.push(label.to_string());
+        }
+    }
+    let codes = labels
+        .iter()
+        .map(|l| names.iter().position(|n| n == l).unwrap_or(0))
+        .collect();
+    (codes, names)
+}
+
 fn check_groups(groups: &[usize], persons: usize, g_count: usize) -> Result<()> {
     if g_count < 2 {
         return Err(Error::InvalidGroups {

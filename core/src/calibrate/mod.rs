@@ -36,11 +36,16 @@ mod simulate;
 mod standard_errors;
 mod summary;
 
-pub use battery::{ScaleCalibration, calibrate_battery, calibrate_battery_as};
+pub use battery::{
+    ScaleCalibration, ScaleGroupCalibration, calibrate_battery, calibrate_battery_as,
+    calibrate_battery_groups,
+};
 pub use expected::ExpectedCounts;
 pub(crate) use fitted::Fitted;
 pub(crate) use groups::calibrate_groups_from;
-pub use groups::{GroupCalibration, GroupSettings, GroupStandardErrors, calibrate_groups};
+pub use groups::{
+    GroupCalibration, GroupSettings, GroupStandardErrors, calibrate_groups, group_codes,
+};
 pub use settings::{
     Acceleration, BetaPrior, CalibrationSettings, CheckedSettings, ItemSpec, LogNormal,
     NormalPrior, ParameterPriors, Population, Tolerance,

@@ -32,6 +32,10 @@ pub struct LikelihoodRatioDif {
     pub score_difference: Vec<f64>,
     /// Whether both fits of this comparison converged.
     pub converged: bool,
+    /// Why the item could not be tested (e.g. a category unused in one group, so its
+    /// per-group parameters are not identified); the statistics are then NaN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub untestable: Option<String>,
 }
 
 /// The result of [`likelihood_ratio_dif`].
@@ -142,15 +146,37 @@ pub fn likelihood_ratio_dif(
             .require_converged()?;
     let mut rows = Vec::with_capacity(studied.len());
     for &i in &studied {
-        let (free, constrained) = if anchors.is_some() {
+        let fitted = if anchors.is_some() {
             let others: Vec<usize> = baseline_free.iter().copied().filter(|&j| j != i).collect();
-            let constrained =
-                calibrate_groups_from(responses, groups, &with_free(others), Some(&baseline))?;
-            (baseline.clone(), constrained)
+            calibrate_groups_from(responses, groups, &with_free(others), Some(&baseline))
+                .map(|constrained| (baseline.clone(), constrained))
         } else {
-            let free =
-                calibrate_groups_from(responses, groups, &with_free(vec![i]), Some(&baseline))?;
-            (free, baseline.clone())
+            calibrate_groups_from(responses, groups, &with_free(vec![i]), Some(&baseline))
+                .map(|free| (free, baseline.clone()))
+        };
+        let (free, constrained) = match fitted {
+            Ok(pair) => pair,
+            Err(
+                e @ (Error::UnobservedCategory { .. }
+                | Error::NoResponses { .. }
+                | Error::DegenerateSlope { .. }
+                | Error::NumericalFailure { .. }),
+            ) => {
+                rows.push(LikelihoodRatioDif {
+                    item: i,
+                    chi_square: f64::NAN,
+                    df: 0,
+                    p_value: f64::NAN,
+                    p_adjusted: f64::NAN,
+                    flagged: false,
+                    parameters: Vec::new(),
+                    score_difference: Vec::new(),
+                    converged: false,
+                    untestable: Some(e.to_string()),
+                });
+                continue;
+            }
+            Err(e) => return Err(e),
         };
         let chi_square = (2.0 * (free.log_likelihood - constrained.log_likelihood)).max(0.0);
         let df = free.parameters.saturating_sub(constrained.parameters);
@@ -166,6 +192,7 @@ pub fn likelihood_ratio_dif(
             parameters,
             score_difference,
             converged: free.converged() && constrained.converged(),
+            untestable: None,
         });
     }
     let adjusted = benjamini_hochberg(&rows.iter().map(|r| r.p_value).collect::<Vec<_>>());

@@ -37,6 +37,7 @@ __all__ = [
     "CatSession",
     "CatSimulation",
     "ConvergenceError",
+    "GroupCalibration",
     "Instrument",
     "InstrumentError",
     "ResponseDataError",
@@ -48,6 +49,8 @@ __all__ = [
     "eapsum_table",
     "explain",
     "fit",
+    "fit_groups",
+    "likelihood_ratio_dif",
     "plausible_values",
     "score",
 ]
@@ -394,7 +397,9 @@ class Calibration:
         its labels (default: the first two in sorted order). ``method``: "mh"
         (Mantel–Haenszel with ETS delta and A/B/C class; the default for 0/1 items),
         "mantel" (ordinal, standardized mean difference, AA/BB/CC; the default for
-        polytomous items) or "logistic" (uniform and non-uniform, Nagelkerke ΔR²)."""
+        polytomous items), "logistic" (uniform and non-uniform, Nagelkerke ΔR²) or "lr"
+        (likelihood ratio in the two-group IRT model, 2PL or graded items, all other
+        items as anchors; :func:`likelihood_ratio_dif` gives anchors and models)."""
         data, _, _ = self._fit_arguments()
         labels = np.asarray(groups)
         if labels.shape != (data.shape[0],):
@@ -438,6 +443,47 @@ class Calibration:
         )
 
 
+def _item_ids(data: Any, array: np.ndarray) -> list[str]:
+    """The item ids: a DataFrame's columns, else item1, item2, …"""
+    if isinstance(data, pd.DataFrame):
+        return [str(c) for c in data.columns]
+    return [f"item{i + 1}" for i in range(array.shape[1])]
+
+
+def _calibration_settings(
+    model: str,
+    *,
+    quadrature: tuple[int, float, float] | None = None,
+    max_iterations: int = 500,
+    slope_prior: tuple[float, float] | None = None,
+    intercept_prior: tuple[float, float] | None = None,
+    guessing_prior: tuple[float, float] | None = None,
+    upper_prior: tuple[float, float] | None = None,
+    se: bool = False,
+) -> dict[str, Any]:
+    """The core's CalibrationSettings as a dict (see :func:`fit`)."""
+    settings: dict[str, Any] = {
+        "model": model,
+        "max_iterations": int(max_iterations),
+        "standard_errors": bool(se),
+    }
+    if quadrature is not None:
+        points, low, high = quadrature
+        settings["grid"] = {"points": int(points), "min": float(low), "max": float(high)}
+    priors: dict[str, Any] = {}
+    if slope_prior is not None:
+        priors["slope"] = {"meanlog": float(slope_prior[0]), "sdlog": float(slope_prior[1])}
+    if intercept_prior is not None:
+        priors["intercept"] = {"mean": float(intercept_prior[0]), "sd": float(intercept_prior[1])}
+    if guessing_prior is not None:
+        priors["guessing"] = {"alpha": float(guessing_prior[0]), "beta": float(guessing_prior[1])}
+    if upper_prior is not None:
+        priors["upper"] = {"alpha": float(upper_prior[0]), "beta": float(upper_prior[1])}
+    if priors:
+        settings["priors"] = priors
+    return settings
+
+
 def fit(
     data: Any,
     model: str = "2pl",
@@ -462,30 +508,17 @@ def fit(
     silently true).
     """
     array, _ = _matrix(data)
-    item_ids = (
-        [str(c) for c in data.columns]
-        if isinstance(data, pd.DataFrame)
-        else [f"item{i + 1}" for i in range(array.shape[1])]
+    item_ids = _item_ids(data, array)
+    settings = _calibration_settings(
+        model,
+        quadrature=quadrature,
+        max_iterations=max_iterations,
+        slope_prior=slope_prior,
+        intercept_prior=intercept_prior,
+        guessing_prior=guessing_prior,
+        upper_prior=upper_prior,
+        se=se,
     )
-    settings: dict[str, Any] = {
-        "model": model,
-        "max_iterations": int(max_iterations),
-        "standard_errors": bool(se),
-    }
-    if quadrature is not None:
-        points, low, high = quadrature
-        settings["grid"] = {"points": int(points), "min": float(low), "max": float(high)}
-    priors: dict[str, Any] = {}
-    if slope_prior is not None:
-        priors["slope"] = {"meanlog": float(slope_prior[0]), "sdlog": float(slope_prior[1])}
-    if intercept_prior is not None:
-        priors["intercept"] = {"mean": float(intercept_prior[0]), "sd": float(intercept_prior[1])}
-    if guessing_prior is not None:
-        priors["guessing"] = {"alpha": float(guessing_prior[0]), "beta": float(guessing_prior[1])}
-    if upper_prior is not None:
-        priors["upper"] = {"alpha": float(upper_prior[0]), "beta": float(upper_prior[1])}
-    if priors:
-        settings["priors"] = priors
     array = np.ascontiguousarray(array)
     result = _bagdar.calibrate(array, json.dumps(settings))
     return Calibration(json.loads(result), item_ids, array, settings)
@@ -779,3 +812,6 @@ def choose_cut(
     text = instrument._inner.choose_cut(np.ascontiguousarray(array), profile, json.dumps(given))
     result: dict[str, Any] = json.loads(text)
     return result
+
+
+from .groups import GroupCalibration, fit_groups, likelihood_ratio_dif  # noqa: E402

@@ -15,9 +15,11 @@ __all__ = [
     "SettingsError",
     "__version__",
     "calibrate",
+    "calibrate_groups",
     "cat_simulate",
     "dif",
     "item_fit",
+    "likelihood_ratio_dif",
     "m2",
     "plausible_values",
     "score_items",
@@ -70,6 +72,15 @@ def dif(
     reference: int,
     focal: int,
     method: str,
+) -> str: ...
+def calibrate_groups(
+    data: npt.NDArray[np.float64], groups: npt.NDArray[np.int64], settings_json: str
+) -> str: ...
+def likelihood_ratio_dif(
+    data: npt.NDArray[np.float64],
+    groups: npt.NDArray[np.int64],
+    settings_json: str,
+    anchors: list[int] | None = None,
 ) -> str: ...
 def score_items(
     models_json: str, data: npt.NDArray[np.float64], settings_json: str | None = None
