@@ -23,6 +23,7 @@
 //! in [`crate::fit`]).
 
 mod battery;
+mod bytes;
 mod em;
 mod expected;
 mod fitted;
