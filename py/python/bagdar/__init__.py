@@ -181,6 +181,11 @@ class Instrument:
             return data[self.item_ids]
         return data
 
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        # Pickled as its definition (e.g. to send to Dask workers); the checksum is
+        # recomputed from it and equal.
+        return (Instrument.from_json, (self._inner.definition_json(),))
+
     def __repr__(self) -> str:
         return repr(self._inner)
 
@@ -438,6 +443,40 @@ class Calibration:
         )
 
 
+def _fit_settings(
+    model: str,
+    *,
+    quadrature: tuple[int, float, float] | None,
+    max_iterations: int,
+    slope_prior: tuple[float, float] | None,
+    intercept_prior: tuple[float, float] | None,
+    guessing_prior: tuple[float, float] | None,
+    upper_prior: tuple[float, float] | None,
+    se: bool,
+) -> dict[str, Any]:
+    """The calibration settings document of :func:`fit`'s arguments."""
+    settings: dict[str, Any] = {
+        "model": model,
+        "max_iterations": int(max_iterations),
+        "standard_errors": bool(se),
+    }
+    if quadrature is not None:
+        points, low, high = quadrature
+        settings["grid"] = {"points": int(points), "min": float(low), "max": float(high)}
+    priors: dict[str, Any] = {}
+    if slope_prior is not None:
+        priors["slope"] = {"meanlog": float(slope_prior[0]), "sdlog": float(slope_prior[1])}
+    if intercept_prior is not None:
+        priors["intercept"] = {"mean": float(intercept_prior[0]), "sd": float(intercept_prior[1])}
+    if guessing_prior is not None:
+        priors["guessing"] = {"alpha": float(guessing_prior[0]), "beta": float(guessing_prior[1])}
+    if upper_prior is not None:
+        priors["upper"] = {"alpha": float(upper_prior[0]), "beta": float(upper_prior[1])}
+    if priors:
+        settings["priors"] = priors
+    return settings
+
+
 def fit(
     data: Any,
     model: str = "2pl",
@@ -467,25 +506,16 @@ def fit(
         if isinstance(data, pd.DataFrame)
         else [f"item{i + 1}" for i in range(array.shape[1])]
     )
-    settings: dict[str, Any] = {
-        "model": model,
-        "max_iterations": int(max_iterations),
-        "standard_errors": bool(se),
-    }
-    if quadrature is not None:
-        points, low, high = quadrature
-        settings["grid"] = {"points": int(points), "min": float(low), "max": float(high)}
-    priors: dict[str, Any] = {}
-    if slope_prior is not None:
-        priors["slope"] = {"meanlog": float(slope_prior[0]), "sdlog": float(slope_prior[1])}
-    if intercept_prior is not None:
-        priors["intercept"] = {"mean": float(intercept_prior[0]), "sd": float(intercept_prior[1])}
-    if guessing_prior is not None:
-        priors["guessing"] = {"alpha": float(guessing_prior[0]), "beta": float(guessing_prior[1])}
-    if upper_prior is not None:
-        priors["upper"] = {"alpha": float(upper_prior[0]), "beta": float(upper_prior[1])}
-    if priors:
-        settings["priors"] = priors
+    settings = _fit_settings(
+        model,
+        quadrature=quadrature,
+        max_iterations=max_iterations,
+        slope_prior=slope_prior,
+        intercept_prior=intercept_prior,
+        guessing_prior=guessing_prior,
+        upper_prior=upper_prior,
+        se=se,
+    )
     array = np.ascontiguousarray(array)
     result = _bagdar.calibrate(array, json.dumps(settings))
     return Calibration(json.loads(result), item_ids, array, settings)
@@ -676,6 +706,26 @@ class CatSession:
         """The answer log: ``item``, ``value``, ``category``, ``timestamp``."""
         log: list[dict[str, Any]] = json.loads(self._inner.responses())
         return log
+
+    @property
+    def trace(self) -> pd.DataFrame:
+        """The session's course, one row per answer (``number``): ``item``, ``scale``,
+        ``category`` and the answered scale's ``theta`` and ``se`` right after it
+        (replayed from the log by the engine)."""
+        rows = [
+            {
+                "number": t["number"],
+                "item": t["item"],
+                "scale": t["scale"],
+                "category": t["category"],
+                "theta": np.nan if t["estimate"]["theta"] is None else t["estimate"]["theta"],
+                "se": np.nan if t["estimate"]["se"] is None else t["estimate"]["se"],
+                "status": t["estimate"]["status"],
+            }
+            for t in json.loads(self._inner.trace())
+        ]
+        columns = ["number", "item", "scale", "category", "theta", "se", "status"]
+        return pd.DataFrame(rows, columns=columns).set_index("number")
 
     @property
     def stopped(self) -> bool:
