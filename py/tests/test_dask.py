@@ -21,9 +21,14 @@ import bagdar.dask  # noqa: E402
 
 @pytest.fixture(scope="module")
 def client():
-    # Separate worker processes: counts and instruments really travel pickled.
+    # Separate worker processes: counts and instruments really travel pickled. Loopback
+    # only, no dashboard.
     cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
     )
     with distributed.Client(cluster) as c:
         yield c
