@@ -161,6 +161,7 @@ pub struct Quadrature {
     nodes: Vec<f64>,
     weights: Vec<f64>,
     log_weights: Vec<f64>,
+    prior: Prior,
 }
 
 impl Quadrature {
@@ -198,6 +199,7 @@ impl Quadrature {
             nodes,
             weights,
             log_weights,
+            prior: prior.clone(),
         })
     }
 
@@ -214,6 +216,12 @@ impl Quadrature {
     /// ln w_q (−∞ where a discrete prior has zero weight).
     pub fn log_weights(&self) -> &[f64] {
         &self.log_weights
+    }
+
+    /// The prior the weights were built from (for a distributed E-step: a worker
+    /// rebuilds the same quadrature from the grid and this prior).
+    pub fn prior(&self) -> &Prior {
+        &self.prior
     }
 
     /// Number of nodes.

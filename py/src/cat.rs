@@ -68,6 +68,12 @@ impl CatSession {
         serde_json::to_string(&self.inner.estimates()).expect("estimates serialize")
     }
 
+    /// Per answer, the answered scale's estimate right after it, as JSON text.
+    fn trace(&self) -> PyResult<String> {
+        let trace = self.inner.trace().map_err(to_py)?;
+        Ok(serde_json::to_string(&trace).expect("a trace serializes"))
+    }
+
     /// The answer log as JSON text.
     fn responses(&self) -> String {
         serde_json::to_string(self.inner.responses()).expect("responses serialize")

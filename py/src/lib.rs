@@ -7,6 +7,7 @@ mod error;
 mod fit;
 mod groups;
 mod instrument;
+mod model;
 mod score;
 
 use pyo3::prelude::*;
@@ -18,7 +19,11 @@ fn _bagdar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<instrument::Instrument>()?;
     m.add_class::<cat::CatSession>()?;
     m.add_function(wrap_pyfunction!(cat::cat_simulate, m)?)?;
+    m.add_class::<calibrate::PyExpectedCounts>()?;
+    m.add_class::<calibrate::PyDataSummary>()?;
     m.add_function(wrap_pyfunction!(calibrate::calibrate, m)?)?;
+    m.add_function(wrap_pyfunction!(calibrate::calibrate_with, m)?)?;
+    m.add_function(wrap_pyfunction!(model::item_curves, m)?)?;
     m.add_function(wrap_pyfunction!(fit::m2, m)?)?;
     m.add_function(wrap_pyfunction!(fit::item_fit, m)?)?;
     m.add_function(wrap_pyfunction!(fit::dif, m)?)?;

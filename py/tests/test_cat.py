@@ -82,3 +82,22 @@ def test_simulation_is_seeded_and_reports_recovery(demo) -> None:
     assert 0 < a.length["mean"] <= json.loads(SETTINGS.read_text())["max_total"]
     assert a.exposure.between(0, 1).all()
     assert a.profile is not None and a.profile["profile"] == "teacher"
+
+
+def test_trace_has_the_estimate_after_every_answer(demo) -> None:
+    session = bagdar.CatSession.start(demo, SETTINGS, "en", seed=3)
+    seen = []
+    for n in range(12):
+        item = session.next_item()
+        assert item is not None
+        session.answer(item["item"], item["options"][n % len(item["options"])]["value"])
+        row = session.estimates.loc[item["scale"]]
+        seen.append((item["item"], item["scale"], row["theta"], row["se"]))
+    trace = session.trace
+    assert list(trace.index) == list(range(1, 13))
+    for (item, scale, theta, se), (_, t) in zip(seen, trace.iterrows()):
+        assert (t["item"], t["scale"]) == (item, scale)
+        assert t["theta"] == theta and t["se"] == se
+    # The golden (stopped) session replays to its logged items.
+    golden = bagdar.CatSession.from_json(GOLDEN, demo)
+    assert list(golden.trace["item"]) == [r["item"] for r in golden.responses]

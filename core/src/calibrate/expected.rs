@@ -1,7 +1,8 @@
 //! The E-step: posterior weights on the grid and the expected counts they add up to.
 
+use super::bytes::{Reader, Writer};
 use crate::error::{Error, Result};
-use crate::model::{ResponseCurve, ResponseFunction};
+use crate::model::{MAX_CATEGORIES, ResponseCurve, ResponseFunction};
 use crate::quadrature::Quadrature;
 use crate::response::{MISSING, ResponseMatrix};
 use crate::score::LogTable;
@@ -312,7 +313,87 @@ impl ExpectedCounts {
     pub fn nodes(&self) -> usize {
         self.nodes
     }
+
+    /// The counts as bytes that [`ExpectedCounts::from_bytes`] reads back exactly (every
+    /// `f64` bit for bit), so workers can send them: tag `BGEC`, a version byte, then
+    /// little-endian nodes, items, each item's categories, ℓ, persons, respondents,
+    /// n_q and r_{ikq}.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bagdar::calibrate::ExpectedCounts;
+    /// let counts = ExpectedCounts::zeros(&[2, 3], 5);
+    /// assert_eq!(ExpectedCounts::from_bytes(&counts.to_bytes())?, counts);
+    /// assert!(ExpectedCounts::from_bytes(&counts.to_bytes()[..20]).is_err());
+    /// # Ok::<(), bagdar::Error>(())
+    /// ```
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let values = 3 + self.node_totals.len() + self.counts.len();
+        let mut w = Writer::new(COUNTS_TAG, 8 * (2 + self.categories.len() + values));
+        w.size(self.nodes);
+        w.size(self.categories.len());
+        for &k in &self.categories {
+            w.size(k);
+        }
+        w.value(self.log_likelihood);
+        w.value(self.persons);
+        w.value(self.respondents);
+        w.values(&self.node_totals);
+        w.values(&self.counts);
+        w.finish()
+    }
+
+    /// Reads counts written by [`ExpectedCounts::to_bytes`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] for bytes of another kind or version, truncated or
+    /// trailing bytes, or sizes out of range (an item with fewer than 2 or more than
+    /// 32 categories).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new("expected counts", COUNTS_TAG, bytes)?;
+        let nodes = r.size(bytes.len() / 8)?;
+        let items = r.size(bytes.len() / 8)?;
+        let mut categories = Vec::with_capacity(items);
+        for _ in 0..items {
+            let k = r.size(MAX_CATEGORIES)?;
+            if k < 2 {
+                return Err(r.error(format!("an item with {k} categories")));
+            }
+            categories.push(k);
+        }
+        let mut offsets = Vec::with_capacity(items);
+        let mut total: usize = 0;
+        for &k in &categories {
+            offsets.push(total);
+            total = k
+                .checked_mul(nodes)
+                .and_then(|n| total.checked_add(n))
+                .ok_or_else(|| r.error("sizes overflow"))?;
+        }
+        let log_likelihood = r.value()?;
+        let persons = r.value()?;
+        let respondents = r.value()?;
+        let node_totals = r.values(nodes)?;
+        let values = r.values(total)?;
+        let counts = ExpectedCounts {
+            nodes,
+            categories,
+            offsets,
+            counts: values,
+            node_totals,
+            log_likelihood,
+            persons,
+            respondents,
+        };
+        r.finish()?;
+        Ok(counts)
+    }
 }
+
+/// The tag of [`ExpectedCounts::to_bytes`].
+const COUNTS_TAG: &[u8; 4] = b"BGEC";
 
 impl std::ops::Add for ExpectedCounts {
     type Output = Result<ExpectedCounts>;

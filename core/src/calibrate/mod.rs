@@ -25,6 +25,7 @@
 //! model) are in [`crate::fit`].
 
 mod battery;
+mod bytes;
 mod em;
 mod expected;
 mod fitted;

@@ -236,6 +236,12 @@ pub struct CheckedSettings {
 }
 
 impl CheckedSettings {
+    /// The quadrature grid (a distributed E-step rebuilds the quadrature from it and
+    /// the population of [`crate::quadrature::Quadrature::prior`]).
+    pub fn grid(&self) -> &Grid {
+        &self.grid
+    }
+
     /// One spec per item.
     pub fn items(&self) -> &[ItemSpec] {
         &self.items

@@ -1,5 +1,6 @@
 //! Per-item data statistics for starting values and identification checks.
 
+use super::bytes::{Reader, Writer};
 use super::expected::Patterns;
 use crate::error::{Error, Result};
 use crate::model::MAX_CATEGORIES;
@@ -130,6 +131,58 @@ impl DataSummary {
             .unwrap_or(0.0)
     }
 
+    /// The summary as bytes that [`DataSummary::from_bytes`] reads back exactly: tag
+    /// `BGDS`, a version byte, then little-endian items, persons, the 32 category
+    /// counts and the 6 moment sums of each item.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bagdar::calibrate::DataSummary;
+    /// use bagdar::response::ResponseMatrix;
+    /// let s = DataSummary::from_responses(&ResponseMatrix::from_rows(&[vec![Some(1), Some(0)]])?);
+    /// assert_eq!(DataSummary::from_bytes(&s.to_bytes())?, s);
+    /// assert!(DataSummary::from_bytes(b"BGEC\x01").is_err());
+    /// # Ok::<(), bagdar::Error>(())
+    /// ```
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new(SUMMARY_TAG, 8 * (2 + self.items * (MAX_CATEGORIES + 6)));
+        w.size(self.items);
+        w.value(self.persons);
+        for (c, m) in self.counts.iter().zip(&self.moments) {
+            w.values(c);
+            w.values(m);
+        }
+        w.finish()
+    }
+
+    /// Reads a summary written by [`DataSummary::to_bytes`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] for bytes of another kind or version, truncated or
+    /// trailing bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new("data summary", SUMMARY_TAG, bytes)?;
+        let items = r.size(bytes.len() / (8 * (MAX_CATEGORIES + 6)))?;
+        let persons = r.value()?;
+        let mut counts = Vec::with_capacity(items);
+        let mut moments = Vec::with_capacity(items);
+        for _ in 0..items {
+            let c = r.values(MAX_CATEGORIES)?;
+            let m = r.values(6)?;
+            counts.push(c.try_into().expect("32 values"));
+            moments.push(m.try_into().expect("6 values"));
+        }
+        r.finish()?;
+        Ok(DataSummary {
+            items,
+            counts,
+            moments,
+            persons,
+        })
+    }
+
     pub(crate) fn counts(&self) -> &[[f64; MAX_CATEGORIES]] {
         &self.counts
     }
@@ -155,3 +208,6 @@ impl DataSummary {
             .collect()
     }
 }
+
+/// The tag of [`DataSummary::to_bytes`].
+const SUMMARY_TAG: &[u8; 4] = b"BGDS";

@@ -399,3 +399,51 @@ fn settings_read_from_json() {
     assert_eq!(back, settings);
     assert!(serde_json::from_str::<CalibrationSettings>(r#"{"modle": "2pl"}"#).is_err());
 }
+
+/// The byte forms that travel between Dask workers: exact round trip, and every
+/// truncation, extension or absurd size is an error, never a panic or a huge allocation.
+#[test]
+fn byte_forms_round_trip_exactly_and_reject_damage() {
+    let models = vec![
+        ItemModel::TwoPl {
+            slope: 1.1,
+            intercept: 0.3,
+        },
+        ItemModel::Graded {
+            slope: 0.9,
+            intercepts: vec![1.0, -0.5],
+        },
+    ];
+    let (counts, _) = counts_for(&models, 200, 5);
+    let bytes = counts.to_bytes();
+    assert_eq!(ExpectedCounts::from_bytes(&bytes).unwrap(), counts);
+    for cut in 0..bytes.len() {
+        assert!(ExpectedCounts::from_bytes(&bytes[..cut]).is_err(), "{cut}");
+    }
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(ExpectedCounts::from_bytes(&longer).is_err());
+    // A header claiming 2^40 nodes.
+    let mut huge = bytes.clone();
+    huge[5..13].copy_from_slice(&(1u64 << 40).to_le_bytes());
+    assert!(ExpectedCounts::from_bytes(&huge).is_err());
+
+    let data = simulate(
+        &models,
+        &Simulation {
+            persons: 50,
+            mean: 0.0,
+            sd: 1.0,
+            missing: 0.1,
+            seed: 2,
+        },
+    )
+    .unwrap();
+    let summary = DataSummary::from_responses(&data.responses);
+    let bytes = summary.to_bytes();
+    assert_eq!(DataSummary::from_bytes(&bytes).unwrap(), summary);
+    for cut in 0..bytes.len() {
+        assert!(DataSummary::from_bytes(&bytes[..cut]).is_err(), "{cut}");
+    }
+    assert!(DataSummary::from_bytes(&counts.to_bytes()).is_err());
+}

@@ -53,6 +53,7 @@ mod simulate;
 pub use engine::{CatEngine, Classification, Decision, ScaleStop, StopReason};
 pub use session::{
     CatResponse, CatSession, Next, NextOption, SESSION_FORMAT, SESSION_VERSION, ScaleEstimate,
+    TraceStep,
 };
 pub use settings::{
     CatSettings, ClassificationMethod, ClassificationRule, Criterion, CutSource, Estimation,

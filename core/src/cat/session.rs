@@ -79,6 +79,22 @@ fn json_error(e: serde_json::Error) -> Error {
     }
 }
 
+/// One answer of a session with the estimate of its scale right after it (see
+/// [`CatSession::trace`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TraceStep {
+    /// 1-based number of the answer in the session.
+    pub number: usize,
+    /// Item id.
+    pub item: String,
+    /// The item's scale id.
+    pub scale: String,
+    /// The logged category.
+    pub category: u8,
+    /// The scale's interim θ̂ and SE after this answer.
+    pub estimate: Estimate,
+}
+
 /// The serialized form.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -453,6 +469,49 @@ impl CatSession {
             }
         }
         Ok(session)
+    }
+
+    /// The session's course: for each logged answer, the interim estimate of the
+    /// answered item's scale right after it, found by replaying the log on a fresh
+    /// session (the estimates are exactly those the session had at each step).
+    ///
+    /// # Errors
+    ///
+    /// As [`CatSession::replay`] (never for a session built by this crate).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bagdar::cat::{CatSession, CatSettings};
+    /// # let json = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/instruments/kasip-demo.json")).unwrap();
+    /// let instrument = bagdar::instrument::Instrument::from_json(&json)?;
+    /// let mut session = CatSession::start(&instrument, CatSettings::default(), "en", 7)?;
+    /// for _ in 0..3 {
+    ///     let next = session.next_item(&instrument)?.expect("an item");
+    ///     session.answer(&instrument, &next.item, next.options[0].value, None)?;
+    /// }
+    /// let trace = session.trace()?;
+    /// assert_eq!(trace.len(), 3);
+    /// let last = session.estimates().into_iter().find(|e| e.scale == trace[2].scale).unwrap();
+    /// assert_eq!(trace[2].estimate, last.estimate);
+    /// # Ok::<(), bagdar::Error>(())
+    /// ```
+    pub fn trace(&self) -> Result<Vec<TraceStep>> {
+        let mut fresh = CatSession::with_engine(self.engine.clone(), &self.language, self.seed)?;
+        let mut steps = Vec::with_capacity(self.responses.len());
+        for (step, r) in self.responses.iter().enumerate() {
+            fresh.replay(std::slice::from_ref(r))?;
+            let (index, _) = fresh.progress.order[step];
+            let scale = self.engine.item_scales()[index];
+            steps.push(TraceStep {
+                number: step + 1,
+                item: r.item.clone(),
+                scale: self.engine.scale_ids()[scale].clone(),
+                category: r.category,
+                estimate: fresh.progress.estimates[scale],
+            });
+        }
+        Ok(steps)
     }
 
     /// Applies a response log to a fresh session, checking that each logged item is the

@@ -6,9 +6,12 @@
 //! [`ItemModel::response_function`] validates it and gives a [`ResponseFunction`]
 //! that the scoring code evaluates.
 
+mod curves;
 mod graded;
 mod logistic;
 mod partial_credit;
+
+pub use curves::{ItemCurves, item_curves};
 
 pub use graded::Graded;
 pub use logistic::Logistic;
@@ -713,6 +716,53 @@ pub enum ResponseFunction {
 }
 
 impl ResponseFunction {
+    /// The item model this function evaluates, in the most general family that has it:
+    /// a logistic function becomes 2PL (guessing 0 and upper 1), 3PL (upper 1) or 4PL,
+    /// a Rasch item a 2PL with slope 1; graded stays graded; partial credit (GPCM, PCM,
+    /// RSM) becomes GPCM with the same slope and cumulative intercepts. Its
+    /// [`ItemModel::response_function`] is equal to `self`, so items can travel as JSON
+    /// (a distributed E-step) and be evaluated identically.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bagdar::model::ItemModel;
+    /// let rsm = ItemModel::RatingScale { intercept: 0.5, thresholds: vec![-1.0, 1.0] };
+    /// let f = rsm.response_function("i1")?;
+    /// assert!(matches!(f.model(), ItemModel::Gpcm { .. }));
+    /// assert_eq!(f.model().response_function("i1")?, f);
+    /// # Ok::<(), bagdar::Error>(())
+    /// ```
+    pub fn model(&self) -> ItemModel {
+        match self {
+            ResponseFunction::Logistic(l) if l.guessing == 0.0 && l.upper == 1.0 => {
+                ItemModel::TwoPl {
+                    slope: l.slope,
+                    intercept: l.intercept,
+                }
+            }
+            ResponseFunction::Logistic(l) if l.upper == 1.0 => ItemModel::ThreePl {
+                slope: l.slope,
+                intercept: l.intercept,
+                guessing: l.guessing,
+            },
+            ResponseFunction::Logistic(l) => ItemModel::FourPl {
+                slope: l.slope,
+                intercept: l.intercept,
+                guessing: l.guessing,
+                upper: l.upper,
+            },
+            ResponseFunction::Graded(g) => ItemModel::Graded {
+                slope: g.slope,
+                intercepts: g.intercepts.clone(),
+            },
+            ResponseFunction::PartialCredit(pc) => ItemModel::Gpcm {
+                slope: pc.slope,
+                intercepts: pc.intercepts.clone(),
+            },
+        }
+    }
+
     /// True when ln P_k(θ) is concave in θ for every k (no asymptotes), so the
     /// likelihood has at most one maximum.
     pub fn is_log_concave(&self) -> bool {
@@ -768,6 +818,30 @@ impl ResponseCurve for ResponseFunction {
 /// ```
 pub fn test_information(items: &[ResponseFunction], theta: f64) -> f64 {
     items.iter().map(|f| f.information(theta)).sum()
+}
+
+/// Validates item models and returns their response functions, in order; an item is
+/// named by its position (`#0`, `#1`, …) in errors.
+///
+/// # Errors
+///
+/// As [`ItemModel::validate`], for the first invalid item.
+///
+/// # Examples
+///
+/// ```
+/// use bagdar::model::{ItemModel, response_functions};
+/// let items = response_functions(&[ItemModel::Rasch { intercept: 0.0 }])?;
+/// assert_eq!(items.len(), 1);
+/// assert!(response_functions(&[ItemModel::TwoPl { slope: f64::NAN, intercept: 0.0 }]).is_err());
+/// # Ok::<(), bagdar::Error>(())
+/// ```
+pub fn response_functions(models: &[ItemModel]) -> Result<Vec<ResponseFunction>> {
+    models
+        .iter()
+        .enumerate()
+        .map(|(i, m)| m.response_function(&format!("#{i}")))
+        .collect()
 }
 
 #[cfg(test)]

@@ -184,6 +184,11 @@ class Instrument:
             return data[self.item_ids]
         return data
 
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        # Pickled as its definition (e.g. to send to Dask workers); the checksum is
+        # recomputed from it and equal.
+        return (Instrument.from_json, (self._inner.definition_json(),))
+
     def __repr__(self) -> str:
         return repr(self._inner)
 
@@ -709,6 +714,26 @@ class CatSession:
         """The answer log: ``item``, ``value``, ``category``, ``timestamp``."""
         log: list[dict[str, Any]] = json.loads(self._inner.responses())
         return log
+
+    @property
+    def trace(self) -> pd.DataFrame:
+        """The session's course, one row per answer (``number``): ``item``, ``scale``,
+        ``category`` and the answered scale's ``theta`` and ``se`` right after it
+        (replayed from the log by the engine)."""
+        rows = [
+            {
+                "number": t["number"],
+                "item": t["item"],
+                "scale": t["scale"],
+                "category": t["category"],
+                "theta": np.nan if t["estimate"]["theta"] is None else t["estimate"]["theta"],
+                "se": np.nan if t["estimate"]["se"] is None else t["estimate"]["se"],
+                "status": t["estimate"]["status"],
+            }
+            for t in json.loads(self._inner.trace())
+        ]
+        columns = ["number", "item", "scale", "category", "theta", "se", "status"]
+        return pd.DataFrame(rows, columns=columns).set_index("number")
 
     @property
     def stopped(self) -> bool:

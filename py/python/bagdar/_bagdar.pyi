@@ -1,6 +1,7 @@
 """Type stubs of the compiled module (kept by hand; checked by mypy stubtest in CI)."""
 
-from typing import final
+from collections.abc import Callable
+from typing import Any, final
 
 import numpy as np
 import numpy.typing as npt
@@ -9,6 +10,8 @@ __all__ = [
     "BagdarError",
     "CatSession",
     "ConvergenceError",
+    "DataSummary",
+    "ExpectedCounts",
     "Instrument",
     "InstrumentError",
     "ResponseDataError",
@@ -16,8 +19,10 @@ __all__ = [
     "__version__",
     "calibrate",
     "calibrate_groups",
+    "calibrate_with",
     "cat_simulate",
     "dif",
+    "item_curves",
     "item_fit",
     "likelihood_ratio_dif",
     "m2",
@@ -64,6 +69,62 @@ class Instrument:
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[list[str]]]: ...
 
 def calibrate(data: npt.NDArray[np.float64], settings_json: str | None = None) -> str: ...
+
+@final
+class ExpectedCounts:
+    @staticmethod
+    def compute(
+        models_json: str,
+        data: npt.NDArray[np.float64],
+        mean: float = 0.0,
+        sd: float = 1.0,
+        grid_json: str | None = None,
+    ) -> ExpectedCounts: ...
+    def merge(self, other: ExpectedCounts) -> ExpectedCounts: ...
+    def to_bytes(self) -> bytes: ...
+    @staticmethod
+    def from_bytes(data: bytes) -> ExpectedCounts: ...
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]: ...
+    @property
+    def log_likelihood(self) -> float: ...
+    @property
+    def persons(self) -> float: ...
+    @property
+    def respondents(self) -> float: ...
+    @property
+    def categories(self) -> list[int]: ...
+    @property
+    def node_totals(self) -> npt.NDArray[np.float64]: ...
+
+@final
+class DataSummary:
+    @staticmethod
+    def from_data(data: npt.NDArray[np.float64]) -> DataSummary: ...
+    def merge(self, other: DataSummary) -> DataSummary: ...
+    def to_bytes(self) -> bytes: ...
+    @staticmethod
+    def from_bytes(data: bytes) -> DataSummary: ...
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]: ...
+    @property
+    def items(self) -> int: ...
+    @property
+    def persons(self) -> float: ...
+    def category_count(self, item: int, category: int) -> float: ...
+
+def calibrate_with(
+    summary: DataSummary,
+    e_step: Callable[[str, float, float], ExpectedCounts],
+    settings_json: str | None = None,
+) -> str: ...
+def item_curves(
+    models_json: str, theta: npt.NDArray[np.float64]
+) -> tuple[
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    list[list[float]],
+]: ...
 def m2(data: npt.NDArray[np.float64], settings_json: str, calibration_json: str) -> str: ...
 def item_fit(data: npt.NDArray[np.float64], settings_json: str, calibration_json: str) -> str: ...
 def dif(
@@ -116,6 +177,7 @@ class CatSession:
     ) -> None: ...
     def estimates(self) -> str: ...
     def responses(self) -> str: ...
+    def trace(self) -> str: ...
     @property
     def stopped(self) -> bool: ...
     @property
