@@ -367,3 +367,75 @@ fn an_item_without_a_category_in_one_group_is_reported_untestable() {
             .all(|r| r.untestable.is_some() || r.p_value <= 1.0)
     );
 }
+
+/// R mirt 1.47 through psychotools 0.7.2 `nplmodel(type = "2PL", impact = group)` on
+/// the same 61-point grid (`tests/reference/multigroup_2pl.*`, made by
+/// `tests/reference/r/multigroup_2pl.R`): parameters within 1e-4, log-likelihood within
+/// 1e-4, and ours not below the log-likelihood at mirt's estimates.
+#[test]
+fn multigroup_2pl_matches_mirt() {
+    let path = |name: &str| format!("{}/../tests/reference/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(path("multigroup_2pl.txt")).unwrap();
+    let mut data = Vec::new();
+    let mut groups = Vec::new();
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let (group, pattern) = line.split_once(' ').unwrap();
+        groups.push(group.parse::<usize>().unwrap() - 1);
+        data.extend(pattern.trim().bytes().map(|b| b - b'0'));
+    }
+    let responses = ResponseMatrix::new(groups.len(), 10, data).unwrap();
+    let reference: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path("multigroup_2pl.json")).unwrap())
+            .unwrap();
+    let numbers = |key: &str| -> Vec<f64> {
+        reference[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect()
+    };
+    let settings = GroupSettings {
+        groups: names(3),
+        ..Default::default()
+    };
+    let fit = calibrate_groups(&responses, &groups, &settings)
+        .unwrap()
+        .require_converged()
+        .unwrap();
+    let ll = reference["log_likelihood"].as_f64().unwrap();
+    assert!(
+        (fit.log_likelihood - ll).abs() < 1e-4,
+        "log-likelihood {} vs mirt {ll}",
+        fit.log_likelihood
+    );
+    assert!(fit.log_likelihood >= ll - 1e-6);
+    assert_eq!(
+        fit.parameters,
+        reference["parameters"].as_u64().unwrap() as usize
+    );
+    let close = |what: &str, ours: &[f64], theirs: &[f64]| {
+        let worst = ours
+            .iter()
+            .zip(theirs)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        eprintln!("{what}: max |Δ| {worst:e}");
+        assert!(worst < 1e-4, "{what}: max |Δ| {worst:e}");
+    };
+    let slopes: Vec<f64> = fit.items[0].iter().map(|m| m.slope()).collect();
+    let intercepts: Vec<f64> = fit.items[0]
+        .iter()
+        .map(|m| match m {
+            ItemModel::TwoPl { intercept, .. } => *intercept,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    close("slopes", &slopes, &numbers("slope"));
+    close("intercepts", &intercepts, &numbers("intercept"));
+    close("group means", &fit.means, &numbers("group_mean"));
+    close("group sds", &fit.sds, &numbers("group_sd"));
+}
