@@ -439,3 +439,52 @@ fn multigroup_2pl_matches_mirt() {
     close("group means", &fit.means, &numbers("group_mean"));
     close("group sds", &fit.sds, &numbers("group_sd"));
 }
+
+/// Concurrent calibration (Kolen & Brennan 2014, §6.7): form A (items 0–9) taken by
+/// one group, form B (items 5–14) by an abler and more varied one, items 5–9 common.
+/// One multi-group fit puts both forms on group A's scale: the planted transformation
+/// (θ_B = 0.6 + 1.3·z) is recovered, and so are the generating items.
+#[test]
+fn concurrent_calibration_links_two_forms_through_common_items() {
+    use bagdar::response::MISSING;
+    let truth = two_pl(15);
+    let (full, groups) = stacked(
+        &[
+            (truth.clone(), 3000, 0.0, 1.0),
+            (truth.clone(), 3000, 0.6, 1.3),
+        ],
+        71,
+    );
+    let mut data = full.data().to_vec();
+    for p in 0..6000 {
+        let not_taken = if groups[p] == 0 { 10..15 } else { 0..5 };
+        for i in not_taken {
+            data[p * 15 + i] = MISSING;
+        }
+    }
+    let responses = ResponseMatrix::new(6000, 15, data).unwrap();
+    let settings = GroupSettings {
+        groups: vec!["A".into(), "B".into()],
+        ..Default::default()
+    };
+    let fit = calibrate_groups(&responses, &groups, &settings)
+        .unwrap()
+        .require_converged()
+        .unwrap();
+    assert!((fit.means[1] - 0.6).abs() < 0.1, "mean {}", fit.means[1]);
+    assert!((fit.sds[1] - 1.3).abs() < 0.1, "sd {}", fit.sds[1]);
+    let rmse = |f: &dyn Fn(&ItemModel) -> f64| -> f64 {
+        let sum: f64 = fit.items[0]
+            .iter()
+            .zip(&truth)
+            .map(|(a, b)| (f(a) - f(b)).powi(2))
+            .sum();
+        (sum / truth.len() as f64).sqrt()
+    };
+    let slopes = rmse(&|m| m.slope());
+    let difficulties = rmse(&|m| m.difficulty().unwrap());
+    assert!(
+        slopes < 0.1 && difficulties < 0.1,
+        "RMSE slope {slopes}, difficulty {difficulties}"
+    );
+}
