@@ -19,8 +19,9 @@
 //! Standard errors ([`StandardErrors`], on request) come from the observed information:
 //! central differences of the exact gradient of the marginal log-likelihood.
 //!
-//! Out of scope so far: multi-group calibration and linking (fit statistics and DIF are
-//! in [`crate::fit`]).
+//! Out of scope so far: multi-group calibration (fit statistics and DIF are in
+//! [`crate::fit`]; linking separately calibrated forms through common items is in
+//! [`crate::link`]).
 
 mod battery;
 mod em;
