@@ -718,14 +718,18 @@ impl<'a> Criterion<'a> {
                     what: "linking Newton step".into(),
                 });
             }
-            // Halve until the criterion does not rise and A stays positive.
+            // Halve until the criterion does not rise (beyond its rounding: close to the
+            // minimum the decrease of a correct Newton step is below the last bit of the
+            // criterion, while the analytic gradient still points the way) and A stays
+            // positive.
+            let rounding = 64.0 * f64::EPSILON * value.f.abs();
             let mut scale = 1.0;
             let mut accepted = None;
             for _ in 0..60 {
                 let (na, nb) = (a + scale * step[0], b + scale * step[1]);
                 if na > 0.0 {
                     let trial = self.evaluate(na, nb);
-                    if trial.f.is_finite() && trial.f <= value.f {
+                    if trial.f.is_finite() && trial.f <= value.f + rounding {
                         accepted = Some((na, nb, trial));
                         break;
                     }
