@@ -7,6 +7,8 @@ use bagdar::link::{LinkMethod, LinkSettings, Linking, link};
 use bagdar::model::{ItemModel, ModelKind};
 use serde_json::Value;
 
+// Only the file path helper is used here.
+#[allow(dead_code)]
 mod common;
 use common::reference_path;
 
