@@ -334,7 +334,7 @@ pub enum Error {
         new: usize,
     },
     /// Linking: too few common items for the method.
-    #[error("linking by {method} needs at least {needed} common items, found {found}")]
+    #[error("linking by {method} needs at least {needed} common items, found {found}{context}")]
     TooFewCommonItems {
         /// The linking method.
         method: &'static str,
@@ -342,6 +342,8 @@ pub enum Error {
         needed: usize,
         /// Common items given.
         found: usize,
+        /// Where, e.g. ` on scale verbal`; may be empty.
+        context: String,
     },
     /// Linking: a common item has a different model family or number of categories on
     /// the two forms.

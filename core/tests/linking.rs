@@ -3,7 +3,7 @@
 //! numpy/scipy reference (`tests/reference/linking.json`).
 
 use bagdar::calibrate::{CalibrationSettings, ItemSpec, Simulation, calibrate, simulate};
-use bagdar::link::{LinkMethod, LinkSettings, Linking, link};
+use bagdar::link::{LinkMethod, LinkSettings, Linking, link, link_forms, transform_form};
 use bagdar::model::{ItemModel, ModelKind};
 use serde_json::Value;
 
@@ -260,4 +260,128 @@ fn agrees_with_the_numpy_scipy_reference() {
             }
         }
     }
+}
+
+fn demo() -> bagdar::instrument::InstrumentDefinition {
+    let path = format!(
+        "{}/../data/instruments/kasip-demo.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    bagdar::instrument::Instrument::from_json(&text)
+        .unwrap()
+        .definition()
+        .clone()
+}
+
+/// The demo instrument as a new form: scale k moved by A = 0.8 + 0.05k, B = 0.1k − 0.5,
+/// and the first item of every scale replaced by a unique item (renamed).
+fn demo_new_form() -> (
+    bagdar::instrument::InstrumentDefinition,
+    std::collections::HashMap<String, (f64, f64)>,
+) {
+    let mut new = demo();
+    let mut planted_by_scale = std::collections::HashMap::new();
+    for (k, scale) in new.scales.iter().enumerate() {
+        planted_by_scale.insert(
+            scale.id.clone(),
+            (0.8 + 0.05 * k as f64, 0.1 * k as f64 - 0.5),
+        );
+    }
+    let mut seen = std::collections::HashSet::new();
+    for item in &mut new.items {
+        let (a, b) = planted_by_scale[&item.scale];
+        item.model = planted(a, b).inverse().transform(&item.model);
+        if seen.insert(item.scale.clone()) {
+            item.id = format!("{}-new", item.id);
+        }
+    }
+    (new, planted_by_scale)
+}
+
+#[test]
+fn whole_forms_link_scale_by_scale() {
+    let base = demo();
+    let (new, planted_by_scale) = demo_new_form();
+    let linkings = link_forms(
+        &base,
+        &new,
+        &[],
+        LinkMethod::Haebara,
+        &LinkSettings::default(),
+    )
+    .unwrap();
+    assert_eq!(linkings.len(), 12);
+    for l in &linkings {
+        let (a, b) = planted_by_scale[&l.scale];
+        assert!((l.linking.slope - a).abs() < 1e-8, "{l:?}");
+        assert!((l.linking.intercept - b).abs() < 1e-8, "{l:?}");
+        let total = base.items.iter().filter(|i| i.scale == l.scale).count();
+        assert_eq!(l.common_items.len(), total - 1);
+    }
+    // The transformed new form has the base parameters (the renamed items too).
+    let moved = transform_form(&new, &linkings);
+    bagdar::instrument::Instrument::new(moved.clone()).unwrap();
+    for (m, original) in moved.items.iter().zip(&base.items) {
+        assert_eq!(m.model.kind(), original.model.kind());
+        assert!((m.model.slope() - original.model.slope()).abs() < 1e-8);
+        for (x, y) in m.model.thresholds().iter().zip(original.model.thresholds()) {
+            assert!((x - y).abs() < 1e-7);
+        }
+    }
+    // Only the scales asked for are moved.
+    let verbal = vec!["verbal".to_string()];
+    let one = link_forms(
+        &base,
+        &new,
+        &verbal,
+        LinkMethod::MeanSigma,
+        &LinkSettings::default(),
+    )
+    .unwrap();
+    assert_eq!(one.len(), 1);
+    let partly = transform_form(&new, &one);
+    for (p, n) in partly.items.iter().zip(&new.items) {
+        assert_eq!(p.model == n.model, p.scale != "verbal", "{}", p.id);
+    }
+}
+
+#[test]
+fn whole_form_errors_name_the_item_or_scale() {
+    let base = demo();
+    let (new, _) = demo_new_form();
+    let s = LinkSettings::default();
+    let unknown = vec!["spatial".to_string()];
+    let e = link_forms(&base, &new, &unknown, LinkMethod::Haebara, &s).unwrap_err();
+    assert_eq!(e.code(), "unknown_id");
+    assert!(e.to_string().contains("spatial"), "{e}");
+
+    let mut moved = new.clone();
+    let id = moved.items[5].id.clone();
+    moved.items[5].reverse_keyed = !moved.items[5].reverse_keyed;
+    let e = link_forms(&base, &moved, &[], LinkMethod::Haebara, &s).unwrap_err();
+    assert_eq!(e.code(), "common_item_mismatch");
+    assert!(e.to_string().contains(&id), "{e}");
+
+    let mut lonely = new.clone();
+    for item in lonely.items.iter_mut().filter(|i| i.scale == "caring") {
+        item.id = format!("{}-x", item.id);
+    }
+    let e = link_forms(&base, &lonely, &[], LinkMethod::StockingLord, &s).unwrap_err();
+    assert_eq!(e.code(), "too_few_common_items");
+    assert!(e.to_string().ends_with("found 0 on scale caring"), "{e}");
+
+    let mut nan = new.clone();
+    let index = (nan.items.iter())
+        .position(|i| i.model.kind() == ModelKind::ThreePl && !i.id.ends_with("-new"))
+        .unwrap();
+    let id = nan.items[index].id.clone();
+    nan.items[index].model = ItemModel::ThreePl {
+        slope: f64::INFINITY,
+        intercept: 0.0,
+        guessing: 0.2,
+    };
+    let e = link_forms(&base, &nan, &[], LinkMethod::MeanMean, &s).unwrap_err();
+    assert_eq!(e.code(), "invalid_parameter");
+    assert!(e.to_string().contains(&format!("{id} (new form)")), "{e}");
 }

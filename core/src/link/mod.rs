@@ -10,7 +10,9 @@
 //! ```
 //!
 //! by one of four [`LinkMethod`]s, and [`Linking::transform`] re-expresses any item of
-//! the new form on the base scale.
+//! the new form on the base scale. [`link_forms`] does this for whole instruments (common
+//! items matched by id, one linking per scale) and [`transform_form`] writes the new
+//! instrument on the base scales.
 //!
 //! ```
 //! use bagdar::link::{LinkMethod, LinkSettings, link};
@@ -32,6 +34,10 @@
 //! assert!((linking.slope - 2.0).abs() < 1e-9 && (linking.intercept - 0.5).abs() < 1e-9);
 //! # Ok::<(), bagdar::Error>(())
 //! ```
+
+mod forms;
+
+pub use forms::{ScaleLinking, link_forms, transform_form};
 
 use crate::error::{Error, Result};
 use crate::model::{ItemModel, MAX_CATEGORIES, ModelKind, ResponseCurve, ResponseFunction};
@@ -442,6 +448,23 @@ pub fn link(
     method: LinkMethod,
     settings: &LinkSettings,
 ) -> Result<Linking> {
+    link_items(base, new, None, "", method, settings)
+}
+
+/// [`link`] with the items named by `names` (else `#i`) and `context` (e.g.
+/// ` on scale verbal`) added to a too-few-items error.
+pub(crate) fn link_items(
+    base: &[ItemModel],
+    new: &[ItemModel],
+    names: Option<&[&str]>,
+    context: &str,
+    method: LinkMethod,
+    settings: &LinkSettings,
+) -> Result<Linking> {
+    let name = |i: usize| match names {
+        Some(names) => names[i].to_string(),
+        None => format!("#{i}"),
+    };
     if base.len() != new.len() {
         return Err(Error::CommonItemCount {
             base: base.len(),
@@ -453,16 +476,17 @@ pub fn link(
             method: method.name(),
             needed: method.minimum_common_items(),
             found: base.len(),
+            context: context.to_string(),
         });
     }
-    let base_functions = functions(base, "base")?;
-    let new_functions = functions(new, "new")?;
+    let base_functions = functions(base, "base", &name)?;
+    let new_functions = functions(new, "new", &name)?;
     for (i, (b, n)) in base.iter().zip(new).enumerate() {
         if family(b.kind()) != family(n.kind()) || b.categories() != n.categories() {
             let describe =
                 |m: &ItemModel| format!("{} with {} categories", m.kind().name(), m.categories());
             return Err(Error::CommonItemMismatch {
-                item: format!("#{i}"),
+                item: name(i),
                 base: describe(b),
                 new: describe(n),
             });
@@ -517,11 +541,15 @@ pub fn link(
     }
 }
 
-fn functions(items: &[ItemModel], form: &str) -> Result<Vec<ResponseFunction>> {
+fn functions(
+    items: &[ItemModel],
+    form: &str,
+    name: &dyn Fn(usize) -> String,
+) -> Result<Vec<ResponseFunction>> {
     items
         .iter()
         .enumerate()
-        .map(|(i, m)| m.response_function(&format!("#{i} ({form} form)")))
+        .map(|(i, m)| m.response_function(&format!("{} ({form} form)", name(i))))
         .collect()
 }
 

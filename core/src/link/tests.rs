@@ -192,8 +192,8 @@ fn mixed_pairs() -> (Vec<ItemModel>, Vec<ItemModel>) {
 #[test]
 fn analytic_gradient_and_hessian_match_finite_differences() {
     let (base, new) = mixed_pairs();
-    let bf = functions(&base, "base").unwrap();
-    let nf = functions(&new, "new").unwrap();
+    let bf = functions(&base, "base", &|i| format!("#{i}")).unwrap();
+    let nf = functions(&new, "new", &|i| format!("#{i}")).unwrap();
     let q = Quadrature::new(&Grid::default(), &Prior::default()).unwrap();
     for stocking_lord in [true, false] {
         for symmetric in [false, true] {
@@ -241,8 +241,8 @@ fn characteristic_curve_minimum_has_zero_gradient() {
             let crit = l.criterion.unwrap();
             assert!(crit > 1e-6, "{l:?}");
             // Any nearby (A, B) is worse.
-            let bf = functions(&base, "base").unwrap();
-            let nf = functions(&new, "new").unwrap();
+            let bf = functions(&base, "base", &|i| format!("#{i}")).unwrap();
+            let nf = functions(&new, "new", &|i| format!("#{i}")).unwrap();
             let q = settings.quadrature().unwrap();
             let c = Criterion::new(&bf, &nf, &q, method == LinkMethod::StockingLord, symmetric);
             let v = c.evaluate(l.slope, l.intercept);
@@ -266,7 +266,8 @@ fn bad_inputs_are_typed_errors() {
         Error::TooFewCommonItems {
             method: "mean_sigma",
             needed: 2,
-            found: 1
+            found: 1,
+            context: String::new(),
         }
     );
     let e = link(&[], &[], LinkMethod::Haebara, &s).unwrap_err();
