@@ -6,6 +6,7 @@ mod cat;
 mod error;
 mod fit;
 mod instrument;
+mod link;
 mod score;
 
 use pyo3::prelude::*;
@@ -21,6 +22,8 @@ fn _bagdar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fit::m2, m)?)?;
     m.add_function(wrap_pyfunction!(fit::item_fit, m)?)?;
     m.add_function(wrap_pyfunction!(fit::dif, m)?)?;
+    m.add_function(wrap_pyfunction!(link::link, m)?)?;
+    m.add_function(wrap_pyfunction!(link::link_transform, m)?)?;
     m.add_function(wrap_pyfunction!(score::score_items, m)?)?;
     m.add_function(wrap_pyfunction!(score::sum_score_table, m)?)?;
     m.add_function(wrap_pyfunction!(score::plausible_values, m)?)?;

@@ -18,6 +18,8 @@ __all__ = [
     "cat_simulate",
     "dif",
     "item_fit",
+    "link",
+    "link_transform",
     "m2",
     "plausible_values",
     "score_items",
@@ -71,6 +73,8 @@ def dif(
     focal: int,
     method: str,
 ) -> str: ...
+def link(base_json: str, new_json: str, method: str, settings_json: str | None = None) -> str: ...
+def link_transform(linking_json: str, models_json: str) -> str: ...
 def score_items(
     models_json: str, data: npt.NDArray[np.float64], settings_json: str | None = None
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[str]]: ...
