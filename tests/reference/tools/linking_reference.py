@@ -14,13 +14,15 @@ criterion adds the same sum with the base items moved to the new scale on the sa
 
 Run from the repository root:
 
-    /work/venv-ref/bin/python tests/reference/tools/linking_reference.py
+    /work/venv-ref/bin/python tests/reference/tools/linking_reference.py          # rewrite
+    /work/venv-ref/bin/python tests/reference/tools/linking_reference.py --check  # compare only
 """
 
 from __future__ import annotations
 
 import json
 import platform
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -199,6 +201,21 @@ CASES = [
 ]
 
 
+def check(cases: list[dict]) -> None:
+    """Compares fresh results with the stored file (to 1e-9); exits 1 on a difference."""
+    stored = {c["name"]: c for c in json.loads(OUT.read_text())["cases"]}
+    worst = 0.0
+    for case in cases:
+        old = stored[case["name"]]
+        assert old["base"] == case["base"] and old["new"] == case["new"], case["name"]
+        for key, r in case["results"].items():
+            for name, v in r.items():
+                worst = max(worst, abs(v - old["results"][key][name]))
+    print(f"linking reference: largest difference from {OUT.name} {worst:.1e}")
+    if worst > 1e-9:
+        sys.exit(1)
+
+
 def main() -> None:
     cases = []
     for case in CASES:
@@ -211,6 +228,9 @@ def main() -> None:
                 results[key] = characteristic_curve(base, new, method, symmetric, start)
         results = {k: {name: float(v) for name, v in r.items()} for k, r in sorted(results.items())}
         cases.append({**case, "results": results})
+    if "--check" in sys.argv[1:]:
+        check(cases)
+        return
     document = {
         "source": (
             "tests/reference/tools/linking_reference.py: independent numpy "
