@@ -405,8 +405,8 @@ fn family(kind: ModelKind) -> &'static str {
 /// have no spread, e.g. one common item) and minimize by Newton's method with the
 /// analytic gradient and Hessian (from the items' first and second θ-derivatives),
 /// halving steps that do not lower the criterion and damping the Hessian where it is
-/// not positive definite. A minimization that stops at `max_iterations` is returned
-/// with `converged = false`.
+/// not positive definite. A minimization that stops at `max_iterations` (or meets a
+/// criterion that is not finite) is returned with `converged = false`; check it.
 ///
 /// # Formula
 ///
@@ -493,52 +493,44 @@ pub(crate) fn link_items(
         }
     }
     let common_items = base.len();
-    let moments = |method| -> Result<(f64, f64)> {
-        match method {
-            LinkMethod::MeanMean => Ok(mean_mean(base, new)),
-            _ => mean_sigma(base, new),
-        }
+    let moments = match method {
+        LinkMethod::MeanMean => mean_mean(base, new),
+        LinkMethod::MeanSigma => mean_sigma(base, new)?,
+        // The starting values of the characteristic-curve methods.
+        LinkMethod::StockingLord | LinkMethod::Haebara => match mean_sigma(base, new) {
+            Err(Error::ZeroDifficultySpread { .. }) => mean_mean(base, new),
+            other => other?,
+        },
     };
-    match method {
-        LinkMethod::MeanMean | LinkMethod::MeanSigma => {
-            let (slope, intercept) = moments(method)?;
-            Ok(Linking {
-                method,
-                slope,
-                intercept,
-                criterion: None,
-                common_items,
-                iterations: 0,
-                converged: true,
-            })
-        }
-        LinkMethod::StockingLord | LinkMethod::Haebara => {
-            let quadrature = settings.quadrature()?;
-            let start = match mean_sigma(base, new) {
-                Ok(s) => s,
-                Err(Error::ZeroDifficultySpread { .. }) => mean_mean(base, new),
-                Err(e) => return Err(e),
-            };
-            let problem = Criterion::new(
-                &base_functions,
-                &new_functions,
-                &quadrature,
-                method == LinkMethod::StockingLord,
-                settings.symmetric,
-            );
-            let (slope, intercept, criterion, iterations, converged) =
-                problem.minimize(start, settings)?;
-            Ok(Linking {
-                method,
-                slope,
-                intercept,
-                criterion: Some(criterion),
-                common_items,
-                iterations,
-                converged,
-            })
-        }
+    if !method.is_characteristic_curve() {
+        return Ok(Linking {
+            method,
+            slope: moments.0,
+            intercept: moments.1,
+            criterion: None,
+            common_items,
+            iterations: 0,
+            converged: true,
+        });
     }
+    let quadrature = settings.quadrature()?;
+    let problem = Criterion::new(
+        &base_functions,
+        &new_functions,
+        &quadrature,
+        method == LinkMethod::StockingLord,
+        settings.symmetric,
+    );
+    let minimum = problem.minimize(moments, settings);
+    Ok(Linking {
+        method,
+        slope: minimum.slope,
+        intercept: minimum.intercept,
+        criterion: Some(minimum.criterion),
+        common_items,
+        iterations: minimum.iterations,
+        converged: minimum.converged,
+    })
 }
 
 fn functions(
@@ -723,28 +715,26 @@ impl<'a> Criterion<'a> {
         out
     }
 
-    /// Newton's method from `start`; returns (A, B, criterion, iterations, converged).
-    fn minimize(
-        &self,
-        start: (f64, f64),
-        settings: &LinkSettings,
-    ) -> Result<(f64, f64, f64, usize, bool)> {
+    /// Newton's method from `start`. Stops (not converged) at the iteration limit, or
+    /// where the criterion or the step is not finite.
+    fn minimize(&self, start: (f64, f64), settings: &LinkSettings) -> Minimum {
         let (mut a, mut b) = start;
         let mut value = self.evaluate(a, b);
+        let stop = |a, b, value: &Value, iterations, converged| Minimum {
+            slope: a,
+            intercept: b,
+            criterion: value.f,
+            iterations,
+            converged,
+        };
         if !value.f.is_finite() {
-            return Err(Error::NumericalFailure {
-                iteration: 0,
-                what: "linking criterion at the starting values".into(),
-            });
+            return stop(a, b, &value, 0, false);
         }
         for iteration in 1..=settings.max_iterations {
             let step = newton_step(&value);
             let size = step[0].abs().max(step[1].abs());
             if !size.is_finite() {
-                return Err(Error::NumericalFailure {
-                    iteration,
-                    what: "linking Newton step".into(),
-                });
+                return stop(a, b, &value, iteration, false);
             }
             // Halve until the criterion does not rise (beyond its rounding: close to the
             // minimum the decrease of a correct Newton step is below the last bit of the
@@ -770,16 +760,25 @@ impl<'a> Criterion<'a> {
                     b = nb;
                     value = trial;
                     if size < settings.tolerance {
-                        return Ok((a, b, value.f, iteration, true));
+                        return stop(a, b, &value, iteration, true);
                     }
                 }
                 // No step lowers the criterion: at the minimum to rounding when the
                 // Newton step is already below the tolerance.
-                None => return Ok((a, b, value.f, iteration, size < settings.tolerance)),
+                None => return stop(a, b, &value, iteration, size < settings.tolerance),
             }
         }
-        Ok((a, b, value.f, settings.max_iterations, false))
+        stop(a, b, &value, settings.max_iterations, false)
     }
+}
+
+/// Where [`Criterion::minimize`] stopped.
+struct Minimum {
+    slope: f64,
+    intercept: f64,
+    criterion: f64,
+    iterations: usize,
+    converged: bool,
 }
 
 /// Adds w·r² (r = target − P(t)) with its gradient and Hessian in (A, B), given

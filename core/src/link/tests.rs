@@ -324,9 +324,74 @@ fn bad_inputs_are_typed_errors() {
 }
 
 #[test]
+fn an_iteration_limit_is_reported_not_hidden() {
+    let (base, new) = mixed_pairs();
+    let settings = LinkSettings {
+        max_iterations: 1,
+        ..LinkSettings::default()
+    };
+    let l = link(&base, &new, LinkMethod::Haebara, &settings).unwrap();
+    assert!(!l.converged, "{l:?}");
+    assert_eq!(l.iterations, 1);
+    let full = link(&base, &new, LinkMethod::Haebara, &LinkSettings::default()).unwrap();
+    // One Newton step from mean/sigma already lowers the criterion.
+    let start = link(&base, &new, LinkMethod::MeanSigma, &settings).unwrap();
+    assert!(full.criterion.unwrap() <= l.criterion.unwrap());
+    assert!((l.slope - full.slope).abs() < (start.slope - full.slope).abs());
+}
+
+#[test]
 fn settings_round_trip_through_json() {
     let s: LinkSettings = serde_json::from_str(r#"{"symmetric": true}"#).unwrap();
     assert!(s.symmetric);
     assert_eq!(s.grid.points, 61);
     assert!(serde_json::from_str::<LinkSettings>(r#"{"symetric": true}"#).is_err());
+}
+
+use proptest::prelude::*;
+
+proptest! {
+    #[test]
+    fn transform_is_a_change_of_scale(
+        slope in 0.3f64..3.0,
+        intercept in -2.0f64..2.0,
+        which in 0usize..9,
+        theta in -5.0f64..5.0,
+    ) {
+        let item = &every_kind()[which];
+        let l = linking(slope, intercept);
+        let moved = l.transform(item);
+        prop_assert!(moved.validate("moved").is_ok());
+        let (before, after) = (probabilities(item, theta), probabilities(&moved, l.theta(theta)));
+        for (x, y) in before.iter().zip(&after) {
+            prop_assert!((x - y).abs() < 1e-12, "{:?} → {:?}", item, moved);
+        }
+        let back = l.inverse().transform(&moved);
+        let again = probabilities(&back, theta);
+        for (x, y) in before.iter().zip(&again) {
+            prop_assert!((x - y).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn exact_pairs_are_linked_exactly(
+        slope in 0.5f64..2.0,
+        intercept in -1.0f64..1.0,
+        method in 0usize..4,
+        symmetric: bool,
+    ) {
+        let method = [
+            LinkMethod::MeanMean,
+            LinkMethod::MeanSigma,
+            LinkMethod::StockingLord,
+            LinkMethod::Haebara,
+        ][method];
+        let (base, _) = mixed_pairs();
+        let new = linking(slope, intercept).inverse().transform_all(&base);
+        let settings = LinkSettings { symmetric, ..LinkSettings::default() };
+        let l = link(&base, &new, method, &settings).unwrap();
+        prop_assert!(l.converged);
+        prop_assert!((l.slope - slope).abs() < 1e-8, "{:?}", l);
+        prop_assert!((l.intercept - intercept).abs() < 1e-8, "{:?}", l);
+    }
 }
