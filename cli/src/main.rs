@@ -7,6 +7,7 @@
 mod calibrate;
 mod cat;
 mod cut;
+mod link;
 mod norms;
 mod output;
 mod records;
@@ -48,6 +49,13 @@ enum Command {
     ///
     /// Example: bagdar calibrate data/demo/responses.csv --instrument data/instruments/kasip-demo.json --output calibrated.json --guessing-prior 5,17
     Calibrate(calibrate::CalibrateArgs),
+    /// Put a separately calibrated new form on the base form's scales through common items
+    /// (same item id): mean/mean, mean/sigma, Stocking–Lord or Haebara, one linking
+    /// θ_base = A·θ_new + B per scale; prints A, B and the criterion, and with --output
+    /// writes the new form with its items on the base scales.
+    ///
+    /// Example: bagdar link --base form-a.json --new form-b.json --method stocking-lord --output form-b-linked.json
+    Link(link::LinkArgs),
     /// Choose the cut on a profile's composite for a target share or accuracy, using a
     /// response file as the norm sample; prints the cut with its expected accuracy.
     ///
@@ -137,6 +145,7 @@ fn run(cli: Cli) -> std::result::Result<(), Failure> {
         Command::Simulate(args) => score::simulate(args),
         Command::Score(args) => score::score(args),
         Command::Calibrate(args) => calibrate::calibrate(args),
+        Command::Link(args) => link::link(args),
         Command::ChooseCut(args) => cut::choose(args),
         Command::Report(args) => report::report(args),
         Command::Records(args) => records::records(args),

@@ -323,6 +323,49 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// Linking: the base and new lists of common items differ in length.
+    #[error(
+        "linking: {base} items from the base form but {new} from the new form; give each common item's parameters from both"
+    )]
+    CommonItemCount {
+        /// Items given for the base form.
+        base: usize,
+        /// Items given for the new form.
+        new: usize,
+    },
+    /// Linking: too few common items for the method.
+    #[error("linking by {method} needs at least {needed} common items, found {found}{context}")]
+    TooFewCommonItems {
+        /// The linking method.
+        method: &'static str,
+        /// Minimum.
+        needed: usize,
+        /// Common items given.
+        found: usize,
+        /// Where, e.g. ` on scale verbal`; may be empty.
+        context: String,
+    },
+    /// Linking: a common item has a different model family or number of categories on
+    /// the two forms.
+    #[error("linking, common item {item}: {base} on the base form but {new} on the new form")]
+    CommonItemMismatch {
+        /// Item id or index.
+        item: String,
+        /// Model and categories on the base form, e.g. `grm with 4 categories`.
+        base: String,
+        /// Model and categories on the new form.
+        new: String,
+    },
+    /// Linking by mean/sigma: the difficulties of one form have no spread.
+    #[error(
+        "linking by mean_sigma: the {difficulties} difficulties of the common items on the {form} form all equal, their standard deviation is 0 (use mean_mean or a characteristic-curve method)"
+    )]
+    ZeroDifficultySpread {
+        /// `base` or `new`.
+        form: &'static str,
+        /// Number of difficulties and thresholds.
+        difficulties: usize,
+    },
 }
 
 /// What kind of problem an error is; each surface maps it to its own error class
@@ -429,6 +472,10 @@ impl Error {
             Error::SessionSyntax { .. } => "session_syntax",
             Error::InvalidSession { .. } => "invalid_session",
             Error::InvalidRecord { .. } => "invalid_record",
+            Error::CommonItemCount { .. } => "common_item_count",
+            Error::TooFewCommonItems { .. } => "too_few_common_items",
+            Error::CommonItemMismatch { .. } => "common_item_mismatch",
+            Error::ZeroDifficultySpread { .. } => "zero_difficulty_spread",
         }
     }
 
@@ -442,7 +489,11 @@ impl Error {
             | Error::MissingTranslation { .. }
             | Error::DuplicateId { .. }
             | Error::UnsupportedFormatVersion { .. }
-            | Error::ChecksumMismatch { .. } => ErrorCategory::Instrument,
+            | Error::ChecksumMismatch { .. }
+            | Error::CommonItemCount { .. }
+            | Error::TooFewCommonItems { .. }
+            | Error::CommonItemMismatch { .. }
+            | Error::ZeroDifficultySpread { .. } => ErrorCategory::Instrument,
             Error::ResponseOutOfRange { .. }
             | Error::InvalidAnswer { .. }
             | Error::WrongItemCount { .. }

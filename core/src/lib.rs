@@ -24,6 +24,7 @@ pub mod fit;
 #[doc(hidden)]
 pub mod fuzz;
 pub mod instrument;
+pub mod link;
 pub mod model;
 
 pub use error::{Error, ErrorCategory, Result};

@@ -7,6 +7,7 @@ mod error;
 mod fit;
 mod groups;
 mod instrument;
+mod link;
 mod model;
 mod score;
 
@@ -29,6 +30,8 @@ fn _bagdar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fit::dif, m)?)?;
     m.add_function(wrap_pyfunction!(groups::calibrate_groups, m)?)?;
     m.add_function(wrap_pyfunction!(groups::likelihood_ratio_dif, m)?)?;
+    m.add_function(wrap_pyfunction!(link::link, m)?)?;
+    m.add_function(wrap_pyfunction!(link::link_transform, m)?)?;
     m.add_function(wrap_pyfunction!(score::score_items, m)?)?;
     m.add_function(wrap_pyfunction!(score::sum_score_table, m)?)?;
     m.add_function(wrap_pyfunction!(score::plausible_values, m)?)?;

@@ -23,6 +23,7 @@
 //! with their own latent mean and SD, the reference group fixed, invariant and free
 //! items. Fit statistics and DIF (including likelihood-ratio DIF in the multi-group
 //! model) are in [`crate::fit`].
+//! Linking separately calibrated forms through common items is in [`crate::link`].
 
 mod battery;
 mod bytes;

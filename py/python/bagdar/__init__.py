@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from os import PathLike
 from typing import Any
 
@@ -40,6 +41,7 @@ __all__ = [
     "GroupCalibration",
     "Instrument",
     "InstrumentError",
+    "Linking",
     "ResponseDataError",
     "SettingsError",
     "__version__",
@@ -51,6 +53,7 @@ __all__ = [
     "fit",
     "fit_groups",
     "likelihood_ratio_dif",
+    "link",
     "plausible_values",
     "score",
 ]
@@ -304,25 +307,7 @@ class Calibration:
         """One row per item: ``model``, ``a`` (slope), ``d`` and ``b`` = −d/a for
         dichotomous items, ``g``/``u`` for 3PL/4PL, ``d1``…``dk`` for GRM/GPCM/PCM,
         ``c`` and ``t1``…``tk`` for RSM."""
-        rows = []
-        for model in self.models:
-            kind = model["type"]
-            row: dict[str, Any] = {"model": kind, "a": model.get("slope", 1.0)}
-            if "intercept" in model and kind != "rsm":
-                row["d"] = model["intercept"]
-                row["b"] = -model["intercept"] / row["a"]
-            if "guessing" in model:
-                row["g"] = model["guessing"]
-            if "upper" in model:
-                row["u"] = model["upper"]
-            for k, d in enumerate(model.get("intercepts", []), start=1):
-                row[f"d{k}"] = d
-            if kind == "rsm":
-                row["c"] = model["intercept"]
-                for k, t in enumerate(model["thresholds"], start=1):
-                    row[f"t{k}"] = t
-            rows.append(row)
-        return pd.DataFrame(rows, index=pd.Index(self.item_ids, name="item"))
+        return _items_frame(self.models, pd.Index(self.item_ids, name="item"))
 
     @property
     def se(self) -> pd.DataFrame:
@@ -487,6 +472,154 @@ def _calibration_settings(
     if priors:
         settings["priors"] = priors
     return settings
+
+
+def _items_frame(models: Sequence[Mapping[str, Any]], index: Any) -> pd.DataFrame:
+    """Item models as rows: ``model``, ``a``, ``d``, ``b``, ``g``, ``u``, ``d1``…, ``c``,
+    ``t1``… (the layout of :attr:`Calibration.items`)."""
+    rows = []
+    for model in models:
+        kind = model["type"]
+        row: dict[str, Any] = {"model": kind, "a": model.get("slope", 1.0)}
+        if "intercept" in model and kind != "rsm":
+            row["d"] = model["intercept"]
+            row["b"] = -model["intercept"] / row["a"]
+        if "guessing" in model:
+            row["g"] = model["guessing"]
+        if "upper" in model:
+            row["u"] = model["upper"]
+        for k, d in enumerate(model.get("intercepts", []), start=1):
+            row[f"d{k}"] = d
+        if kind == "rsm":
+            row["c"] = model["intercept"]
+            for k, t in enumerate(model["thresholds"], start=1):
+                row[f"t{k}"] = t
+        rows.append(row)
+    return pd.DataFrame(rows, index=index)
+
+
+def _numbered(row: pd.Series, prefix: str) -> list[float]:
+    """``d1``, ``d2``, … (or ``t1``, …) of a row, up to the first missing one."""
+    values = []
+    k = 1
+    while f"{prefix}{k}" in row.index and pd.notna(row[f"{prefix}{k}"]):
+        values.append(float(row[f"{prefix}{k}"]))
+        k += 1
+    return values
+
+
+def _frame_models(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The inverse of :func:`_items_frame`: rows in the :attr:`Calibration.items` layout
+    as item-model dicts (``b`` is ignored; ``d`` is the parameter)."""
+    if "model" not in frame.columns:
+        raise InstrumentError("an items DataFrame needs a 'model' column (rasch, 2pl, grm, …)")
+    models = []
+    for _, row in frame.iterrows():
+        kind = str(row["model"])
+        model: dict[str, Any] = {"type": kind}
+        if kind not in ("rasch", "pcm", "rsm"):
+            model["slope"] = float(row["a"])
+        if kind in ("rasch", "1pl", "2pl", "3pl", "4pl"):
+            model["intercept"] = float(row["d"])
+        if kind in ("3pl", "4pl"):
+            model["guessing"] = float(row["g"])
+        if kind == "4pl":
+            model["upper"] = float(row["u"])
+        if kind in ("grm", "gpcm", "pcm"):
+            model["intercepts"] = _numbered(row, "d")
+        if kind == "rsm":
+            model["intercept"] = float(row["c"])
+            model["thresholds"] = _numbered(row, "t")
+        models.append(model)
+    return models
+
+
+def _as_models(items: Any) -> list[dict[str, Any]]:
+    if isinstance(items, Calibration):
+        return [dict(m) for m in items.models]
+    if isinstance(items, pd.DataFrame):
+        return _frame_models(items)
+    return [dict(m) for m in items]
+
+
+@dataclass(frozen=True)
+class Linking:
+    """The result of :func:`link`: θ_base = A·θ_new + B (``slope`` = A, ``intercept`` = B).
+
+    ``criterion`` is the minimized Stocking–Lord or Haebara criterion (None for mean/mean
+    and mean/sigma); ``iterations`` and ``converged`` describe the minimization.
+    """
+
+    method: str
+    slope: float
+    intercept: float
+    criterion: float | None
+    common_items: int
+    iterations: int
+    converged: bool
+
+    @property
+    def A(self) -> float:  # the symbol of the linking literature
+        """The slope A."""
+        return self.slope
+
+    @property
+    def B(self) -> float:
+        """The intercept B."""
+        return self.intercept
+
+    def theta(self, theta: Any) -> Any:
+        """New-form θ on the base scale: A·θ + B."""
+        return self.slope * np.asarray(theta, dtype=np.float64) + self.intercept
+
+    def transform(self, items: Any) -> Any:
+        """New-form items moved to the base scale (a = a/A, d = d − a·B/A; b = A·b + B).
+
+        ``items``: a DataFrame in the :attr:`Calibration.items` layout (returns one in the
+        same layout and index), a :class:`Calibration` or a list of item-model dicts
+        (returns a list of dicts). Rasch/PCM/RSM items become 1PL/GPCM when A ≠ 1.
+        """
+        models = _as_models(items)
+        moved = json.loads(_bagdar.link_transform(json.dumps(asdict(self)), json.dumps(models)))
+        if isinstance(items, pd.DataFrame):
+            return _items_frame(moved, items.index)
+        return moved
+
+
+def link(
+    base: Any,
+    new: Any,
+    method: str = "stocking_lord",
+    *,
+    symmetric: bool = False,
+    quadrature: tuple[int, float, float] | None = None,
+) -> Linking:
+    """Put a new form on the base form's scale through common items.
+
+    ``base`` and ``new``: the common items' parameters from the two calibrations, in the
+    same order, each a list of item-model dicts, a :class:`Calibration` or a DataFrame in
+    the :attr:`Calibration.items` layout. ``method``: "mean_mean", "mean_sigma",
+    "stocking_lord" or "haebara". ``symmetric`` adds the characteristic-curve criterion
+    in the other direction; ``quadrature=(points, min, max)`` changes the θ grid (default
+    61 points on [−6, 6], N(0, 1) weights).
+
+    >>> import bagdar
+    >>> base = [{"type": "2pl", "slope": 1.0, "intercept": 0.0},
+    ...         {"type": "2pl", "slope": 2.0, "intercept": -2.0}]
+    >>> new = [{"type": "2pl", "slope": 2.0, "intercept": 1.0},
+    ...        {"type": "2pl", "slope": 4.0, "intercept": 0.0}]
+    >>> r = bagdar.link(base, new, "mean_mean")
+    >>> (r.A, r.B)
+    (2.0, 1.0)
+    """
+    settings: dict[str, Any] = {"symmetric": bool(symmetric)}
+    if quadrature is not None:
+        points, low, high = quadrature
+        settings["grid"] = {"points": int(points), "min": float(low), "max": float(high)}
+    result = _bagdar.link(
+        json.dumps(_as_models(base)), json.dumps(_as_models(new)), method, json.dumps(settings)
+    )
+    return Linking(**json.loads(result))
 
 
 def fit(

@@ -25,6 +25,8 @@ __all__ = [
     "item_curves",
     "item_fit",
     "likelihood_ratio_dif",
+    "link",
+    "link_transform",
     "m2",
     "plausible_values",
     "score_items",
@@ -143,6 +145,8 @@ def likelihood_ratio_dif(
     settings_json: str,
     anchors: list[int] | None = None,
 ) -> str: ...
+def link(base_json: str, new_json: str, method: str, settings_json: str | None = None) -> str: ...
+def link_transform(linking_json: str, models_json: str) -> str: ...
 def score_items(
     models_json: str, data: npt.NDArray[np.float64], settings_json: str | None = None
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[str]]: ...
