@@ -435,23 +435,43 @@ def selection_states(sizes: Sizes, bank_items: int, seed: int) -> list[tuple[flo
     return states
 
 
+def bagdar_cat_bank(slope: np.ndarray, intercept: np.ndarray, guessing: np.ndarray) -> Any:
+    """The bank as a one-scale Bagdar instrument (English texts only): Bagdar's CAT runs
+    on instruments, so the same items are wrapped in one."""
+    bagdar = need("bagdar")
+    text = {"en": "item"}
+    items = []
+    for i, (a, d, g) in enumerate(zip(slope, intercept, guessing)):
+        model: dict[str, Any] = {"type": "2pl", "slope": float(a), "intercept": float(d)}
+        if g > 0:
+            model = {**model, "type": "3pl", "guessing": float(g)}
+        items.append(
+            {"id": f"I{i:03}", "scale": "trait", "stem": text, "option_set": "yn", "model": model}
+        )
+    definition = {
+        "format_version": 1,
+        "id": "compare-bank",
+        "version": "1",
+        "title": text,
+        "languages": ["en"],
+        "option_sets": {"yn": [{"value": v, "text": text} for v in (0, 1)]},
+        "scales": [{"id": "trait", "kind": "aptitude", "name": text}],
+        "items": items,
+    }
+    return bagdar.Instrument.from_json(json.dumps(definition))
+
+
 def bagdar_cat_selector(
     slope: np.ndarray, intercept: np.ndarray, guessing: np.ndarray
 ) -> Callable[[float, np.ndarray], int]:
-    """Bagdar's next-item selection (maximum information), once the package has it.
-
-    Bagdar's CAT is being written on another branch; until the installed package exposes
-    a CAT API this raises Unavailable. Adding it is this one function: build the bank
-    once, return a callable (θ̂, administered indices) → next item index.
-    """
-    bagdar = need("bagdar")
-    for name in ("next_item", "select_item", "Cat", "cat"):
-        if hasattr(bagdar, name):
-            raise Unavailable(
-                f"bagdar.{name} exists but this script does not call it yet: "
-                "wire it in bagdar_cat_selector()"
-            )
-    raise Unavailable("the installed bagdar package has no CAT API yet (pending)")
+    """Bagdar selects inside sessions (select, answer, update θ̂), so selection at a
+    given θ̂ is not a public call; its per-selection time is measured natively by
+    criterion (bench/benches/cat.rs) and, with estimation, by the simulation case."""
+    need("bagdar")
+    raise Unavailable(
+        "selection at a given θ is internal to Bagdar's sessions: see criterion "
+        "(bench/benches/cat.rs) and the CAT simulation row"
+    )
 
 
 def cat_selection_case(model: str, sizes: Sizes, args: argparse.Namespace, rows: list[Row]) -> None:
@@ -556,11 +576,31 @@ def cat_case(sizes: Sizes, args: argparse.Namespace, rows: list[Row]) -> None:
     rows.append(attempt(row_simulation, catsim_simulation))
 
     def bagdar_simulation() -> dict[str, Any]:
-        # Pending with the selector: Bagdar's session loop (select, score, stop) goes here.
-        bagdar_cat_selector(slope, intercept, guessing)
-        raise Unavailable("Bagdar CAT session API not wired in yet")
+        bagdar = need("bagdar")
+        instrument = bagdar_cat_bank(slope, intercept, guessing)
+        settings = {
+            "selection": {"criterion": "mfi"},
+            "length": {"min": 1, "max": 40},
+            "se_target": 0.3,
+            "min_information": 0.0,
+            "exposure": {"method": "none"},
+        }
+        start = time.perf_counter()
+        simulation = bagdar.cat_simulate(
+            instrument, settings, students=sizes.cat_simulees, seed=SEED + 33
+        )
+        row_bagdar_simulation.seconds = time.perf_counter() - start
+        row_bagdar_simulation.runs = 1
+        scale = simulation.scales.loc["trait"]
+        steps = simulation.length["mean"] * sizes.cat_simulees
+        return {
+            "mean_length": float(simulation.length["mean"]),
+            "rmse": float(scale["rmse"]),
+            "per_answer_us": row_bagdar_simulation.seconds / steps * 1e6,
+        }
 
-    rows.append(attempt(Row(case, "bagdar", "whole run"), bagdar_simulation))
+    row_bagdar_simulation = Row(case, "bagdar", "cat_simulate (MFI, EAP), whole run")
+    rows.append(attempt(row_bagdar_simulation, bagdar_simulation))
 
 
 # ---------------------------------------------------------------------------- report
@@ -601,6 +641,7 @@ def format_agreement(agreement: dict[str, Any]) -> str:
         "same_item_as_numpy": "same item as numpy",
         "mean_length": "mean length",
         "rmse": "RMSE",
+        "per_answer_us": "µs per answer",
     }
     for key, label in labels.items():
         if key not in agreement or agreement[key] is None:

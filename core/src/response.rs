@@ -98,20 +98,50 @@ impl ResponseMatrix {
                 found: values.len(),
             });
         }
-        let mut data = Vec::with_capacity(values.len());
-        for (i, &v) in values.iter().enumerate() {
+        let code = |v: f64| -> Option<u8> {
             if v.is_nan() {
-                data.push(MISSING);
+                Some(MISSING)
             } else if v >= 0.0 && v < MISSING as f64 && v.fract() == 0.0 {
-                data.push(v as u8);
+                Some(v as u8)
             } else {
-                return Err(Error::ResponseOutOfRange {
-                    person: i / items.max(1),
-                    item: (i % items.max(1)).to_string(),
-                    value: if v.is_finite() { v as i64 } else { i64::MAX },
-                    max: MISSING as usize - 1,
-                });
+                None
             }
+        };
+        let mut data = vec![0u8; values.len()];
+        // Converted in blocks (in parallel when the feature is on); a bad value is then
+        // reported at its first position, whatever the block order.
+        let block = 1 << 16;
+        let convert = |(out, input): (&mut [u8], &[f64])| -> bool {
+            for (o, &v) in out.iter_mut().zip(input) {
+                match code(v) {
+                    Some(c) => *o = c,
+                    None => return false,
+                }
+            }
+            true
+        };
+        #[cfg(feature = "parallel")]
+        let ok = {
+            use rayon::prelude::*;
+            data.par_chunks_mut(block)
+                .zip(values.par_chunks(block))
+                .map(convert)
+                .reduce(|| true, |a, b| a && b)
+        };
+        #[cfg(not(feature = "parallel"))]
+        let ok = data
+            .chunks_mut(block)
+            .zip(values.chunks(block))
+            .map(convert)
+            .fold(true, |a, b| a && b);
+        if !ok && let Some(i) = values.iter().position(|&v| code(v).is_none()) {
+            let v = values[i];
+            return Err(Error::ResponseOutOfRange {
+                person: i / items.max(1),
+                item: (i % items.max(1)).to_string(),
+                value: if v.is_finite() { v as i64 } else { i64::MAX },
+                max: MISSING as usize - 1,
+            });
         }
         ResponseMatrix::new(persons, items, data)
     }
@@ -184,5 +214,31 @@ impl ResponseMatrix {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_f64_reports_the_first_bad_value_across_blocks() {
+        let items = 10;
+        let persons = 20_000; // 200k values: several conversion blocks
+        let mut values = vec![1.0; persons * items];
+        values[3] = f64::NAN;
+        values[150_007] = 2.5;
+        values[199_999] = -1.0;
+        let err = ResponseMatrix::from_f64(persons, items, &values).unwrap_err();
+        assert!(
+            matches!(err, Error::ResponseOutOfRange { person: 15_000, ref item, value: 2, .. } if item == "7"),
+            "{err:?}"
+        );
+        values[150_007] = 0.0;
+        values[199_999] = 1.0;
+        let matrix = ResponseMatrix::from_f64(persons, items, &values).unwrap();
+        assert_eq!(matrix.row(0)[3], MISSING);
+        assert_eq!(matrix.row(15_000)[7], 0);
+        assert_eq!(matrix.row(19_999)[9], 1);
     }
 }

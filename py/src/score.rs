@@ -15,13 +15,18 @@ pub fn settings(json: Option<&str>) -> PyResult<ScoringSettings> {
     }
 }
 
-/// A 2-D float array as a contiguous row-major vector (copies only when strided).
-pub fn matrix_values(data: &PyReadonlyArray2<'_, f64>) -> (usize, usize, Vec<f64>) {
+/// A 2-D float array as row-major values: borrowed in place when C-contiguous (the
+/// borrow outlives the released GIL only as a read), copied when strided.
+pub fn matrix_values<'a>(
+    data: &'a PyReadonlyArray2<'_, f64>,
+) -> (usize, usize, std::borrow::Cow<'a, [f64]>) {
     let view = data.as_array();
     let (rows, cols) = view.dim();
-    let values = match view.as_slice() {
-        Some(s) => s.to_vec(),
-        None => view.iter().copied().collect(),
+    // A C-contiguous array is read in place (no copy of a national cohort's matrix);
+    // another layout is copied in row-major order.
+    let values = match data.as_slice() {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => std::borrow::Cow::Owned(view.iter().copied().collect()),
     };
     (rows, cols, values)
 }
