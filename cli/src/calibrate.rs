@@ -6,7 +6,8 @@ use crate::table::{self, TableArgs};
 use crate::{Failure, load_instrument};
 use anyhow::{Context, anyhow};
 use bagdar::calibrate::{
-    BetaPrior, CalibrationSettings, calibrate_battery_as, calibrate_battery_groups, group_codes,
+    BetaPrior, CalibrationSettings, battery_fit, calibrate_battery_as, calibrate_battery_groups,
+    group_codes,
 };
 use bagdar::instrument::Instrument;
 use std::io::Write;
@@ -53,6 +54,11 @@ pub struct CalibrateArgs {
     /// p, the Benjamini–Hochberg adjusted p and the expected-score difference.
     #[arg(long, requires = "by_language")]
     dif: bool,
+    /// Model fit per scale in the report: M2 (M2* for Likert scales) with RMSEA, and
+    /// S-X2 and infit/outfit per item, on the students who answered every item of the
+    /// scale.
+    #[arg(long, conflicts_with = "by_language")]
+    fit: bool,
     /// No summary on standard error.
     #[arg(long)]
     quiet: bool,
@@ -151,21 +157,49 @@ pub fn calibrate(args: CalibrateArgs) -> Result<(), Failure> {
     } else {
         let (definition, fits) = calibrate_battery_as(&instrument, &matrix, &settings, &models)
             .context("calibration")?;
-        for f in &fits {
+        let model_fit = if args.fit {
+            Some(
+                battery_fit(&instrument, &matrix, &settings, &models, &fits)
+                    .context("model fit")?,
+            )
+        } else {
+            None
+        };
+        for (k, f) in fits.iter().enumerate() {
             let c = &f.calibration;
+            let extra = match model_fit.as_ref().map(|m| &m[k]) {
+                Some(m) => {
+                    let misfit = m.items.iter().filter(|i| i.s_x2.p_value < 0.01).count();
+                    match &m.m2 {
+                        Some(m2) => format!(
+                            "M2 {:.1} df {} RMSEA {:.3}; {misfit} item(s) S-X2 p < .01 (n = {})",
+                            m2.statistic, m2.df, m2.rmsea, m.persons
+                        ),
+                        None => format!(
+                            "{misfit} item(s) S-X2 p < .01 (n = {}); {}",
+                            m.persons,
+                            m.notes.join("; ")
+                        ),
+                    }
+                }
+                None => String::new(),
+            };
             lines.push((
                 f.scale.clone(),
                 f.items.len(),
                 c.log_likelihood,
                 c.iterations,
                 c.status.name(),
-                String::new(),
+                extra,
             ));
         }
-        (
-            definition,
-            serde_json::to_value(&fits).map_err(anyhow::Error::from)?,
-        )
+        let mut scales = serde_json::to_value(&fits).map_err(anyhow::Error::from)?;
+        if let (Some(model_fit), Some(list)) = (&model_fit, scales.as_array_mut()) {
+            for (scale, fit) in list.iter_mut().zip(model_fit) {
+                scale["fit"] = serde_json::to_value(fit).map_err(anyhow::Error::from)?;
+            }
+        }
+        (definition, scales)
     };
     let calibrated = Instrument::new(definition.clone()).context("calibrated instrument")?;
     let mut out = AtomicFile::create(&args.output)?;

@@ -656,3 +656,63 @@ fn calibrate_by_language_compares_the_forms_and_tests_dif() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least two are needed"));
     assert!(!dir.join("x.json").exists());
 }
+
+#[test]
+fn calibrate_fit_reports_m2_and_item_fit_per_scale() {
+    let dir = tmp("calibrate-fit");
+    let text = std::fs::read_to_string(root().join("data/demo/responses.csv")).unwrap();
+    let lines: Vec<&str> = text.lines().take(801).collect();
+    let input = dir.join("sample.csv");
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let report = dir.join("report.json");
+    let out = bagdar(&[
+        "calibrate",
+        s(&input),
+        "--instrument",
+        s(&instrument()),
+        "--output",
+        s(&dir.join("calibrated.json")),
+        "--report",
+        s(&report),
+        "--fit",
+        "--no-standard-errors",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let scales = report["scales"].as_array().unwrap();
+    let verbal = scales.iter().find(|s| s["scale"] == "verbal").unwrap();
+    let m2 = &verbal["fit"]["m2"];
+    // 12 dichotomous 3PL items: 12 + 66 moments − 36 parameters.
+    assert_eq!(m2["df"], 42);
+    assert!((0.0..=1.0).contains(&m2["p_value"].as_f64().unwrap()));
+    assert_eq!(verbal["fit"]["items"].as_array().unwrap().len(), 12);
+    let persons = verbal["fit"]["persons"].as_u64().unwrap();
+    assert!(persons > 500 && persons <= 800);
+    // Eight five-category graded items have more parameters than M2* moments: said so.
+    let social = scales.iter().find(|s| s["scale"] == "social").unwrap();
+    assert!(social["fit"]["m2"].is_null());
+    assert!(
+        social["fit"]["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("degrees of freedom")
+    );
+    assert_eq!(social["fit"]["items"].as_array().unwrap().len(), 8);
+    // --fit is for single-group calibration.
+    let out = bagdar(&[
+        "calibrate",
+        s(&input),
+        "--instrument",
+        s(&instrument()),
+        "--output",
+        s(&dir.join("x.json")),
+        "--fit",
+        "--by-language",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -5,7 +5,7 @@ use super::{
     calibrate_groups,
 };
 use crate::error::Result;
-use crate::fit::{LikelihoodRatioDif, likelihood_ratio_dif};
+use crate::fit::{ItemFit, LikelihoodRatioDif, M2, item_fit, likelihood_ratio_dif, m2};
 use crate::instrument::{Instrument, InstrumentDefinition};
 use crate::response::ResponseMatrix;
 use serde::Serialize;
@@ -233,4 +233,108 @@ pub fn calibrate_battery_groups(
         });
     }
     Ok((definition, fits))
+}
+
+/// Model fit of one scale of a battery calibration ([`battery_fit`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScaleFit {
+    /// Scale id.
+    pub scale: String,
+    /// Persons who answered every item of the scale (the statistics' sample).
+    pub persons: usize,
+    /// Limited-information fit of the scale (M2, or M2* for polytomous items).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub m2: Option<M2>,
+    /// S-X2 and infit/outfit per item, in the scale's item order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<ItemFit>,
+    /// Why a statistic is missing (e.g. no degrees of freedom, too few complete cases).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// Model fit of every scale of a battery calibration from [`calibrate_battery_as`]
+/// (same `settings` and `models`): [`crate::fit::m2`] and [`crate::fit::item_fit`] on
+/// the persons who answered every item of the scale (the statistics need complete
+/// data). A statistic that cannot be computed for a scale is left out with a note, so
+/// one short scale does not hide the others.
+///
+/// # Errors
+///
+/// [`crate::Error::WrongItemCount`] when the data or the fits do not match the
+/// instrument.
+///
+/// # Examples
+///
+/// ```
+/// use bagdar::calibrate::{CalibrationSettings, battery_fit, calibrate_battery};
+/// use bagdar::simulate::{CohortSettings, cohort};
+/// # let json = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/instruments/kasip-demo.json")).unwrap();
+/// let instrument = bagdar::instrument::Instrument::from_json(&json)?;
+/// let students = cohort(&instrument, &CohortSettings { students: 400, malformed_rows: false, ..Default::default() })?;
+/// let raw: Vec<f64> = students.rows.iter()
+///     .flat_map(|r| r[4..].iter().map(|v| v.parse::<f64>().unwrap_or(f64::NAN)))
+///     .collect();
+/// let data = instrument.code_matrix(400, &raw)?;
+/// let settings = CalibrationSettings::default();
+/// let (_, fits) = calibrate_battery(&instrument, &data, &settings)?;
+/// let fit = battery_fit(&instrument, &data, &settings, &[], &fits)?;
+/// assert_eq!(fit.len(), 12);
+/// assert!(fit.iter().all(|s| s.m2.is_some() || !s.notes.is_empty()));
+/// # Ok::<(), bagdar::Error>(())
+/// ```
+pub fn battery_fit(
+    instrument: &Instrument,
+    responses: &ResponseMatrix,
+    settings: &CalibrationSettings,
+    models: &[crate::model::ModelKind],
+    fits: &[ScaleCalibration],
+) -> Result<Vec<ScaleFit>> {
+    if responses.items() != instrument.items().len() || fits.len() != instrument.scales().len() {
+        return Err(crate::Error::WrongItemCount {
+            expected: instrument.items().len(),
+            found: responses.items(),
+        });
+    }
+    let mut out = Vec::with_capacity(fits.len());
+    for ((scale, columns), fit) in instrument
+        .scales()
+        .iter()
+        .zip(instrument.scale_items())
+        .zip(fits)
+    {
+        let scale_settings = scale_settings(instrument, columns, settings, models);
+        let data = responses.select_columns(columns);
+        let complete: Vec<u8> = (0..data.persons())
+            .map(|p| data.row(p))
+            .filter(|row| row.iter().all(|&v| v != crate::response::MISSING))
+            .flatten()
+            .copied()
+            .collect();
+        let persons = complete.len() / columns.len().max(1);
+        let data = ResponseMatrix::new(persons, columns.len(), complete)?;
+        let mut notes = Vec::new();
+        let m2 = match m2(&data, &scale_settings, &fit.calibration) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                notes.push(e.to_string());
+                None
+            }
+        };
+        let items = match item_fit(&data, &scale_settings, &fit.calibration) {
+            Ok(items) => items,
+            Err(e) => {
+                notes.push(e.to_string());
+                Vec::new()
+            }
+        };
+        out.push(ScaleFit {
+            scale: scale.id.clone(),
+            persons,
+            m2,
+            items,
+            notes,
+        });
+    }
+    Ok(out)
 }

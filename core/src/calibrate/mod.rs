@@ -39,8 +39,8 @@ mod standard_errors;
 mod summary;
 
 pub use battery::{
-    ScaleCalibration, ScaleGroupCalibration, calibrate_battery, calibrate_battery_as,
-    calibrate_battery_groups,
+    ScaleCalibration, ScaleFit, ScaleGroupCalibration, battery_fit, calibrate_battery,
+    calibrate_battery_as, calibrate_battery_groups,
 };
 pub use expected::ExpectedCounts;
 pub(crate) use fitted::Fitted;
