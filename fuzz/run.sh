@@ -4,6 +4,7 @@
 #   bash fuzz/run.sh                 # 12 s per target (the CI run: about a minute)
 #   bash fuzz/run.sh --seconds 600   # longer runs
 #   bash fuzz/run.sh --runs 1000000  # a fixed number of executions per target
+#   bash fuzz/run.sh --runs 1000000 cat_session   # only the named targets
 #
 # New inputs go to a temporary corpus; fuzz/corpus/<target> (the committed seeds) is
 # only read. A crashing input is copied to fuzz/regressions/<target>/, where
@@ -14,14 +15,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 limit=(-max_total_time=12)
+all=(instrument response_rows settings binding_arguments scores_rows cat_session)
+usage="usage: $0 [--seconds N | --runs N] [target ...]  (targets: ${all[*]})"
 case "${1:-}" in
-  --seconds) limit=(-max_total_time="$2") ;;
-  --runs) limit=(-runs="$2") ;;
-  "") ;;
-  *) echo "usage: $0 [--seconds N | --runs N]" >&2; exit 2 ;;
+  --seconds) limit=(-max_total_time="${2:?$usage}"); shift 2 ;;
+  --runs) limit=(-runs="${2:?$usage}"); shift 2 ;;
+  -*) echo "$usage" >&2; exit 2 ;;
 esac
+targets=("${@:-${all[@]}}")
+for t in "${targets[@]}"; do
+  [[ " ${all[*]} " == *" $t "* ]] || { echo "unknown target $t; $usage" >&2; exit 2; }
+done
 export RUSTC_BOOTSTRAP=1
-targets=(instrument response_rows settings binding_arguments scores_rows cat_session)
 cargo fuzz build -s none
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
@@ -29,11 +34,13 @@ status=0
 for t in "${targets[@]}"; do
   mkdir -p "$scratch/$t"
   log="$scratch/$t.log"
+  SECONDS=0
   if cargo fuzz run -s none "$t" "$scratch/$t" "fuzz/corpus/$t" -- \
       "${limit[@]}" -rss_limit_mb=1024 -malloc_limit_mb=1024 -timeout=5 -print_final_stats=1 \
       >"$log" 2>&1; then
-    runs=$(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}')
-    echo "fuzz $t: ${runs:-?} executions, no crash"
+    stat() { grep -E "^stat::$1" "$log" | awk '{print $2}'; }
+    echo "fuzz $t: $(stat number_of_executed_units) executions in ${SECONDS} s" \
+      "($(stat average_exec_per_sec)/s, peak RSS $(stat peak_rss_mb) MB), no crash"
   else
     status=1
     echo "fuzz $t: FAILED"

@@ -206,11 +206,69 @@ pub fn scores_rows(data: &[u8]) {
 /// A fuzz entry point.
 pub type Target = fn(&[u8]);
 
+/// Compiling a CAT engine (log-probability, information and KL tables of all items on
+/// the grids) is most of a session's cost. Engines larger than this (grid points plus
+/// KL points) are not compiled at all: the input is skipped.
+const MAX_CAT_POINTS: usize = 7_000;
+/// Engines up to this size are kept for reuse ...
+const CACHED_CAT_POINTS: usize = 1_500;
+/// ... and at most this many of them (the cache is emptied when full).
+const CACHED_CAT_ENGINES: usize = 32;
+
+fn cat_points(settings: &crate::cat::CatSettings) -> usize {
+    use crate::cat::Criterion;
+    let kl = match settings.selection.criterion {
+        Criterion::Kl => settings.selection.kl_points,
+        _ => 0,
+    };
+    settings.estimation.scoring.grid.points.saturating_add(kl)
+}
+
+/// The demo instrument's CAT engine for `settings`, compiled once per distinct settings
+/// value (the settings' `Debug` text is the key) and shared by every input that uses
+/// them: the defaults, the seeds' settings and each settings the fuzzer keeps. The
+/// engine is immutable; sessions only read it.
+///
+/// # Errors
+///
+/// As [`crate::cat::CatEngine::new`] (errors are not cached: each input re-checks).
+fn cat_engine(
+    settings: crate::cat::CatSettings,
+) -> crate::Result<std::sync::Arc<crate::cat::CatEngine>> {
+    use crate::cat::CatEngine;
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, PoisonError};
+    static ENGINES: OnceLock<Mutex<HashMap<String, Arc<CatEngine>>>> = OnceLock::new();
+    let engines = ENGINES.get_or_init(Mutex::default);
+    let key = format!("{settings:?}");
+    if let Some(engine) = engines
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&key)
+    {
+        return Ok(engine.clone());
+    }
+    let cacheable = cat_points(&settings) <= CACHED_CAT_POINTS;
+    let engine = Arc::new(CatEngine::new(demo(), settings)?);
+    if cacheable {
+        let mut engines = engines.lock().unwrap_or_else(PoisonError::into_inner);
+        if engines.len() >= CACHED_CAT_ENGINES {
+            engines.clear();
+        }
+        engines.insert(key, engine.clone());
+    }
+    Ok(engine)
+}
+
 /// A CAT session: bytes up to the first 0xFF are a saved session (resumed) or CAT
 /// settings (a new session starts); each byte after it is one step — answer the
 /// pending item with option `b % (options + 1)` (the extra one is out of range), or,
 /// when the top bit is set, answer some other item. The final state must resume to
 /// itself.
+///
+/// Engines are compiled through [`cat_engine`] (once per distinct settings), so an
+/// execution costs the session's own steps, not the tables; settings whose grids are
+/// too large to compile quickly are skipped.
 pub fn cat_session(data: &[u8]) {
     use crate::cat::{CatSession, CatSettings};
     let data = cut(data);
@@ -218,17 +276,31 @@ pub fn cat_session(data: &[u8]) {
     let split = data.iter().position(|&b| b == 0xff).unwrap_or(data.len());
     let (state, script) = (&data[..split], data.get(split + 1..).unwrap_or(&[]));
     let text = String::from_utf8_lossy(state);
-    let mut session = match CatSession::from_json(&text, instrument) {
+    let mut too_large = false;
+    let resumed = CatSession::from_json_with(&text, instrument, |settings| {
+        if cat_points(&settings) > MAX_CAT_POINTS {
+            too_large = true;
+            return Err(crate::Error::setting("fuzz", "too large to compile"));
+        }
+        cat_engine(settings)
+    });
+    if too_large {
+        return;
+    }
+    let mut session = match resumed {
         Ok(session) => session,
         Err(_) => {
             let settings = CatSettings::from_json(&text).unwrap_or_default();
-            if settings.selection.kl_points > 5_000 {
+            if cat_points(&settings) > MAX_CAT_POINTS {
                 return;
             }
             let seed = state
                 .iter()
                 .fold(0u64, |h, &b| h.wrapping_mul(31) ^ u64::from(b));
-            match CatSession::start(instrument, settings, "kk", seed) {
+            // As `CatSession::start`, on the shared engine.
+            match cat_engine(settings)
+                .and_then(|engine| CatSession::with_engine(engine, "kk", seed))
+            {
                 Ok(session) => session,
                 Err(_) => return,
             }
@@ -256,9 +328,11 @@ pub fn cat_session(data: &[u8]) {
         let answered = session.answer(instrument, &item, value, None);
         assert_eq!(answered.is_ok(), item == next.item && k < options);
     }
-    // Resuming replays the whole log (as costly as the session): checked once, at the end.
+    // Resuming replays the whole log: checked once, at the end. The engine comes from
+    // the settings as saved (a settings value that does not round-trip compiles anew).
     let saved = session.to_json().expect("a session saves");
-    let resumed = CatSession::from_json(&saved, instrument).expect("a saved session resumes");
+    let resumed = CatSession::from_json_with(&saved, instrument, cat_engine)
+        .expect("a saved session resumes");
     assert_eq!(resumed.to_json().expect("saves again"), saved);
 }
 

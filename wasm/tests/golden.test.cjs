@@ -140,6 +140,34 @@ test("the bad-input corpus gives the core's error codes", () => {
   }
 });
 
+test("bad CAT session states (and bad answers to resumed ones) give the core's errors", () => {
+  const bad = path.join(root, "tests", "bad");
+  const manifest = JSON.parse(fs.readFileSync(path.join(bad, "manifest.json"), "utf8"));
+  const ins = bagdar.Instrument.fromBytes(new Uint8Array(fs.readFileSync(path.join(bad, "instrument-small.json"))));
+  assert.ok(manifest.sessions.length >= 20);
+  for (const c of manifest.sessions) {
+    const text = fs.readFileSync(path.join(bad, c.file), "utf8");
+    const label = `${c.file} ${JSON.stringify(c.answer ?? null)}`;
+    const run = () => {
+      const session = bagdar.CatSession.fromJson(text, ins);
+      if (c.answer) session.answer(ins, c.answer.item, c.answer.value);
+    };
+    if (c.error === null) {
+      run();
+      continue;
+    }
+    assert.throws(
+      run,
+      (e) =>
+        e instanceof Error &&
+        e.code === c.error &&
+        e.name === c.class &&
+        e.message.includes(c.message ?? ""),
+      label,
+    );
+  }
+});
+
 test("the cut chooser meets its target and rejects a bad one", () => {
   const text = fs.readFileSync(path.join(root, "data/instruments/kasip-demo.json"), "utf8");
   const ins = new bagdar.Instrument(text);

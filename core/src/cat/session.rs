@@ -427,6 +427,19 @@ impl CatSession {
     /// [`Error::ChecksumMismatch`]; settings and language errors as for
     /// [`CatSession::start`].
     pub fn from_json(text: &str, instrument: &Instrument) -> Result<Self> {
+        CatSession::from_json_with(text, instrument, |settings| {
+            Ok(Arc::new(CatEngine::new(instrument, settings)?))
+        })
+    }
+
+    /// [`CatSession::from_json`] with the engine for the saved settings compiled by
+    /// `compile` (which must compile `instrument`, as [`CatEngine::new`] does). The
+    /// fuzz target reuses compiled engines this way.
+    pub(crate) fn from_json_with(
+        text: &str,
+        instrument: &Instrument,
+        compile: impl FnOnce(CatSettings) -> Result<Arc<CatEngine>>,
+    ) -> Result<Self> {
         let file: SessionFile = serde_json::from_str(text).map_err(|e| Error::SessionSyntax {
             line: e.line(),
             column: e.column(),
@@ -453,7 +466,8 @@ impl CatSession {
                 instrument: instrument.checksum().to_string(),
             });
         }
-        let mut session = CatSession::start(instrument, file.settings, &file.language, file.seed)?;
+        let engine = compile(file.settings)?;
+        let mut session = CatSession::with_engine(engine, &file.language, file.seed)?;
         session.replay(&file.responses)?;
         if let Some(pending) = file.pending {
             let selected = session.next_index();
