@@ -25,6 +25,7 @@ pub mod fit;
 pub mod fuzz;
 pub mod instrument;
 pub mod model;
+mod order;
 
 pub use error::{Error, ErrorCategory, Result};
 pub mod quadrature;

@@ -628,7 +628,7 @@ impl Decider {
             });
         }
         let mut order: Vec<usize> = (0..profiles.len()).collect();
-        order.sort_by(|&a, &b| {
+        crate::order::sort_indices(&mut order, &|a, b| {
             let (x, y) = (&profiles[a], &profiles[b]);
             y.p_above_cut
                 .total_cmp(&x.p_above_cut)
