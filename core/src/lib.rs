@@ -26,6 +26,7 @@ pub mod fuzz;
 pub mod instrument;
 pub mod link;
 pub mod model;
+mod order;
 
 pub use error::{Error, ErrorCategory, Result};
 pub mod quadrature;

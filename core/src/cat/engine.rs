@@ -294,7 +294,9 @@ impl CatEngine {
             .iter()
             .map(|members| {
                 let mut order = members.clone();
-                order.sort_by(|&a, &b| bound[b].total_cmp(&bound[a]).then(a.cmp(&b)));
+                crate::order::sort_indices(&mut order, &|a, b| {
+                    bound[b].total_cmp(&bound[a]).then(a.cmp(&b))
+                });
                 order
             })
             .collect();

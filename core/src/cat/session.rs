@@ -108,12 +108,23 @@ struct SessionFile {
     responses: Vec<CatResponse>,
     #[serde(default)]
     pending: Option<String>,
-    /// Derived ([`StopReason`]), written for readers; recomputed on resume.
-    #[serde(default)]
+    /// Derived ([`StopReason`]), written for readers; recomputed on resume (read as
+    /// any JSON and dropped).
+    #[serde(default, deserialize_with = "skip_derived")]
     stop: serde_json::Value,
-    /// Derived ([`ScaleEstimate`] per scale), written for readers; recomputed on resume.
-    #[serde(default)]
+    /// Derived ([`ScaleEstimate`] per scale), written for readers; recomputed on resume
+    /// (read as any JSON and dropped).
+    #[serde(default, deserialize_with = "skip_derived")]
     estimates: serde_json::Value,
+}
+
+/// Reads a derived field as any JSON value and drops it: resuming recomputes it, and
+/// skipping it keeps a `serde_json::Value` parser out of the WASM package.
+fn skip_derived<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<serde_json::Value, D::Error> {
+    serde::de::IgnoredAny::deserialize(deserializer)?;
+    Ok(serde_json::Value::Null)
 }
 
 /// A student's adaptive session: instrument checksum, language, seed, settings and the

@@ -628,7 +628,7 @@ impl Decider {
             });
         }
         let mut order: Vec<usize> = (0..profiles.len()).collect();
-        order.sort_by(|&a, &b| {
+        crate::order::sort_indices(&mut order, &|a, b| {
             let (x, y) = (&profiles[a], &profiles[b]);
             y.p_above_cut
                 .total_cmp(&x.p_above_cut)
@@ -956,8 +956,12 @@ impl Decider {
         if focus.tier != Tier::Recommended {
             keys.push(ExplanationKey::new("uncertainty.not_a_verdict"));
         }
-        let mut contributions: Vec<&Contribution> = focus.contributions.iter().collect();
-        contributions.sort_by(|a, b| b.contribution.total_cmp(&a.contribution));
+        let all = &focus.contributions;
+        let mut order: Vec<usize> = (0..all.len()).collect();
+        crate::order::sort_indices(&mut order, &|a, b| {
+            all[b].contribution.total_cmp(&all[a].contribution)
+        });
+        let contributions: Vec<&Contribution> = order.iter().map(|&i| &all[i]).collect();
         let scale_percentile = |id: &str| {
             d.scales
                 .iter()

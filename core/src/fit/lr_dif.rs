@@ -239,7 +239,7 @@ fn score_differences(
 /// Benjamini–Hochberg step-up adjusted p-values (NaN stays NaN and is not counted).
 pub(crate) fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
     let mut order: Vec<usize> = (0..p.len()).filter(|&k| !p[k].is_nan()).collect();
-    order.sort_by(|&a, &b| p[a].total_cmp(&p[b]));
+    crate::order::sort_indices(&mut order, &|a, b| p[a].total_cmp(&p[b]));
     let m = order.len() as f64;
     let mut out = vec![f64::NAN; p.len()];
     let mut running = 1.0f64;

@@ -26,6 +26,93 @@ pub fn json_schema() -> serde_json::Value {
     serde_json::to_value(schema).expect("a schema serializes")
 }
 
+/// The `format_version` of a JSON document when the document is an object whose
+/// (last) `format_version` is a non-negative integer; `None` for anything else,
+/// including text that does not parse. Equal to parsing a `serde_json::Value` and
+/// asking `as_u64`, without compiling a `Value` parser into the WASM package.
+fn declared_format_version(text: &str) -> Option<u64> {
+    use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use std::fmt;
+
+    /// A JSON value reduced to `Some(n)` for an integer n ≥ 0 (`Value::as_u64`).
+    struct AsU64(Option<u64>);
+    impl<'de> Deserialize<'de> for AsU64 {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = AsU64;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("any JSON value")
+                }
+                fn visit_u64<E>(self, v: u64) -> std::result::Result<AsU64, E> {
+                    Ok(AsU64(Some(v)))
+                }
+                fn visit_i64<E>(self, v: i64) -> std::result::Result<AsU64, E> {
+                    Ok(AsU64(u64::try_from(v).ok()))
+                }
+                fn visit_f64<E>(self, _: f64) -> std::result::Result<AsU64, E> {
+                    Ok(AsU64(None))
+                }
+                fn visit_bool<E>(self, _: bool) -> std::result::Result<AsU64, E> {
+                    Ok(AsU64(None))
+                }
+                fn visit_str<E>(self, _: &str) -> std::result::Result<AsU64, E> {
+                    Ok(AsU64(None))
+                }
+                fn visit_unit<E>(self) -> std::result::Result<AsU64, E> {
+                    Ok(AsU64(None))
+                }
+                fn visit_seq<A: SeqAccess<'de>>(
+                    self,
+                    mut seq: A,
+                ) -> std::result::Result<AsU64, A::Error> {
+                    while seq.next_element::<IgnoredAny>()?.is_some() {}
+                    Ok(AsU64(None))
+                }
+                fn visit_map<A: MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> std::result::Result<AsU64, A::Error> {
+                    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                    Ok(AsU64(None))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+
+    /// A JSON object reduced to its last `format_version`.
+    struct Probe(Option<u64>);
+    impl<'de> Deserialize<'de> for Probe {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Probe;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a JSON object")
+                }
+                fn visit_map<A: MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> std::result::Result<Probe, A::Error> {
+                    let mut version = None;
+                    while let Some(key) = map.next_key::<String>()? {
+                        if key == "format_version" {
+                            version = map.next_value::<AsU64>()?.0;
+                        } else {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                    Ok(Probe(version))
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+
+    serde_json::from_str::<Probe>(text).ok().and_then(|p| p.0)
+}
+
 /// How a raw answer becomes a model category.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AnswerScoring {
@@ -113,8 +200,7 @@ impl Instrument {
     pub fn from_json(text: &str) -> Result<Self> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         // Read the version first so a future format gets a clear message.
-        if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(text)
-            && let Some(v) = map.get("format_version").and_then(|v| v.as_u64())
+        if let Some(v) = declared_format_version(text)
             && v != u64::from(FORMAT_VERSION)
         {
             return Err(Error::UnsupportedFormatVersion {

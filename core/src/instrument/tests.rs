@@ -227,3 +227,38 @@ fn demo_battery_is_valid_and_complete() {
         assert!(kazakh.contains(letter), "no {letter} in Kazakh stems");
     }
 }
+
+/// The format-version probe reads what `Value` + `as_u64` read (it replaced them to keep
+/// a `Value` parser out of the WASM package).
+#[test]
+fn format_version_probe_matches_value() {
+    let reference = |text: &str| match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => map.get("format_version").and_then(Value::as_u64),
+        _ => None,
+    };
+    for text in [
+        r#"{"format_version": 2}"#,
+        r#"{"format_version": 1, "id": "x"}"#,
+        r#"{"id": {"format_version": 7}, "format_version": 3}"#,
+        r#"{"format_version": 2, "format_version": 5}"#,
+        r#"{"format_version": -1}"#,
+        r#"{"format_version": -0}"#,
+        r#"{"format_version": 2.0}"#,
+        r#"{"format_version": "2"}"#,
+        r#"{"format_version": [2]}"#,
+        r#"{"format_version": {"v": 2}}"#,
+        r#"{"format_version": null}"#,
+        r#"{"format_version": true}"#,
+        r#"{"format_version": 18446744073709551615}"#,
+        r#"{"format_version": 18446744073709551616}"#,
+        r#"{"format_version": 2"#,
+        r#"{"format_version": 2} x"#,
+        r#"{"fo\u0072mat_version": 4}"#,
+        r#"[2]"#,
+        r#"2"#,
+        "",
+        "{}",
+    ] {
+        assert_eq!(declared_format_version(text), reference(text), "{text}");
+    }
+}

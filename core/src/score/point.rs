@@ -315,7 +315,7 @@ fn solve_scanned(problem: &Problem, lo: f64, hi: f64) -> (f64, bool) {
             (i == 0 || values[i] >= values[i - 1]) && (i == n || values[i] >= values[i + 1])
         })
         .collect();
-    peaks.sort_by(|&a, &b| values[b].total_cmp(&values[a]));
+    crate::order::sort_indices(&mut peaks, &|a, b| values[b].total_cmp(&values[a]));
     let mut best: Option<(f64, f64, bool)> = None; // (objective, θ, at bound)
     for &i in peaks.iter().take(3) {
         let candidate = if i == 0 && problem.equation(lo) <= 0.0 {
