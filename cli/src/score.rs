@@ -10,7 +10,7 @@ use bagdar::decide::{
 };
 use bagdar::response::ResponseMatrix;
 use bagdar::score::{Estimate, Method, ScoringSettings};
-use bagdar::simulate::{CohortSettings, cohort};
+use bagdar::simulate::{CohortSettings, CohortStream};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -45,25 +45,27 @@ pub fn simulate(args: SimulateArgs) -> Result<(), Failure> {
         malformed_rows: !args.no_malformed,
         ..CohortSettings::default()
     };
-    let cohort = cohort(&instrument, &settings).context("simulation settings")?;
+    // Rows are generated and written one at a time: a million students never sit in
+    // memory as text.
+    let cohort = CohortStream::new(&instrument, &settings).context("simulation settings")?;
     let mut file = AtomicFile::create(&args.output)?;
     {
         let mut w = csv::WriterBuilder::new()
             .flexible(true)
             .from_writer(file.writer());
-        w.write_record(&cohort.header)
+        w.write_record(cohort.header())
             .map_err(anyhow::Error::from)?;
-        for row in &cohort.rows {
-            w.write_record(row).map_err(anyhow::Error::from)?;
+        for (row, _) in cohort.rows() {
+            w.write_record(&row).map_err(anyhow::Error::from)?;
         }
         w.flush().map_err(anyhow::Error::from)?;
     }
     file.commit()?;
     eprintln!(
         "wrote {} rows ({} students, {} malformed) to {}",
-        cohort.rows.len(),
+        cohort.len(),
         args.students,
-        cohort.rows.len() - args.students,
+        cohort.len() - args.students,
         args.output.display()
     );
     Ok(())

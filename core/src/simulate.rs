@@ -143,63 +143,155 @@ pub struct Cohort {
 /// [`Error::InvalidSetting`] for an empty cohort, shares that do not sum to a positive
 /// number, an omission rate outside [0, 1), or a language the instrument lacks.
 pub fn cohort(instrument: &Instrument, settings: &CohortSettings) -> Result<Cohort> {
-    if settings.students == 0 {
-        return Err(Error::setting("students", "must be at least 1"));
-    }
-    if !(0.0..1.0).contains(&settings.omission_rate) {
-        return Err(Error::setting(
-            "omission_rate",
-            format!("{} is not in [0, 1)", settings.omission_rate),
-        ));
-    }
-    for (l, _) in &settings.languages {
-        if !instrument.definition().languages.contains(l) {
-            return Err(Error::UnknownId {
-                kind: "language",
-                id: l.clone(),
-                context: " (not a language of the instrument)".into(),
-            });
-        }
-    }
-    let region_cdf = cdf(&settings.regions, "regions")?;
-    let language_cdf = cdf(&settings.languages, "languages")?;
-    if settings.schools_per_region == 0 {
-        return Err(Error::setting("schools_per_region", "must be at least 1"));
-    }
-    let scales = instrument.scales();
-    let loading: Vec<(usize, f64)> = scales
-        .iter()
-        .map(|s| match (s.kind, s.id.as_str()) {
-            (ScaleKind::Disposition, _) | (ScaleKind::Interest, "social") => (0, 0.6),
-            (ScaleKind::Aptitude, _) => (1, 0.6),
-            _ => (0, 0.0),
-        })
-        .collect();
-    let item_ids = instrument.item_ids();
-    let mut header: Vec<String> = ["student_id", "region", "school", "language"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    header.extend(item_ids.iter().map(|s| s.to_string()));
-    let mut rows = Vec::with_capacity(settings.students + MALFORMED_ROWS.len());
+    let stream = CohortStream::new(instrument, settings)?;
+    let mut rows = Vec::with_capacity(stream.len());
     let mut thetas = Vec::with_capacity(settings.students);
-    for r in 0..settings.students {
+    for (row, theta) in stream.rows() {
+        rows.push(row);
+        thetas.extend(theta);
+    }
+    Ok(Cohort {
+        header: stream.header(),
+        rows,
+        thetas,
+    })
+}
+
+/// The rows of [`cohort`] one at a time, in file order, without holding the cohort in
+/// memory (a national cohort of a million students is gigabytes of text): every row is
+/// generated from its own random stream, so any row can be produced on its own.
+///
+/// # Examples
+///
+/// ```
+/// use bagdar::simulate::{CohortSettings, CohortStream, cohort};
+/// # let json = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/instruments/kasip-demo.json")).unwrap();
+/// let instrument = bagdar::instrument::Instrument::from_json(&json)?;
+/// let settings = CohortSettings { students: 50, ..Default::default() };
+/// let stream = CohortStream::new(&instrument, &settings)?;
+/// let streamed: Vec<Vec<String>> = stream.rows().map(|(row, _)| row).collect();
+/// assert_eq!(streamed, cohort(&instrument, &settings)?.rows);
+/// # Ok::<(), bagdar::Error>(())
+/// ```
+pub struct CohortStream<'a> {
+    instrument: &'a Instrument,
+    settings: &'a CohortSettings,
+    loading: Vec<(usize, f64)>,
+    region_cdf: Vec<f64>,
+    language_cdf: Vec<f64>,
+    /// File order: `Ok(r)` the r-th student, `Err(k)` the k-th malformed row.
+    order: Vec<std::result::Result<usize, usize>>,
+}
+
+impl<'a> CohortStream<'a> {
+    /// Checks the settings and lays out the file's rows.
+    ///
+    /// # Errors
+    ///
+    /// As [`cohort`].
+    pub fn new(instrument: &'a Instrument, settings: &'a CohortSettings) -> Result<Self> {
+        if settings.students == 0 {
+            return Err(Error::setting("students", "must be at least 1"));
+        }
+        if !(0.0..1.0).contains(&settings.omission_rate) {
+            return Err(Error::setting(
+                "omission_rate",
+                format!("{} is not in [0, 1)", settings.omission_rate),
+            ));
+        }
+        for (l, _) in &settings.languages {
+            if !instrument.definition().languages.contains(l) {
+                return Err(Error::UnknownId {
+                    kind: "language",
+                    id: l.clone(),
+                    context: " (not a language of the instrument)".into(),
+                });
+            }
+        }
+        let region_cdf = cdf(&settings.regions, "regions")?;
+        let language_cdf = cdf(&settings.languages, "languages")?;
+        if settings.schools_per_region == 0 {
+            return Err(Error::setting("schools_per_region", "must be at least 1"));
+        }
+        let loading: Vec<(usize, f64)> = instrument
+            .scales()
+            .iter()
+            .map(|s| match (s.kind, s.id.as_str()) {
+                (ScaleKind::Disposition, _) | (ScaleKind::Interest, "social") => (0, 0.6),
+                (ScaleKind::Aptitude, _) => (1, 0.6),
+                _ => (0, 0.0),
+            })
+            .collect();
+        let n = settings.students;
+        let mut order: Vec<std::result::Result<usize, usize>> = (0..n).map(Ok).collect();
+        if settings.malformed_rows {
+            // Spread through the file rather than only at the end.
+            for k in 0..MALFORMED_ROWS.len() {
+                let at = ((k + 1) * n / (MALFORMED_ROWS.len() + 1)).min(order.len());
+                order.insert(at, Err(k));
+            }
+        }
+        Ok(CohortStream {
+            instrument,
+            settings,
+            loading,
+            region_cdf,
+            language_cdf,
+            order,
+        })
+    }
+
+    /// Rows in the file (students and malformed rows).
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// True when there is no row (never: a cohort has at least one student).
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// The header: student_id, region, school, language, then item ids.
+    pub fn header(&self) -> Vec<String> {
+        let mut header: Vec<String> = ["student_id", "region", "school", "language"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        header.extend(self.instrument.item_ids().iter().map(|s| s.to_string()));
+        header
+    }
+
+    /// Every row in file order, with the true θ per scale of a well-formed row.
+    pub fn rows(&self) -> impl Iterator<Item = (Vec<String>, Option<Vec<f64>>)> + '_ {
+        self.order.iter().map(move |slot| match *slot {
+            Ok(r) => {
+                let (row, theta) = self.student(r);
+                (row, Some(theta))
+            }
+            Err(k) => (self.malformed(k), None),
+        })
+    }
+
+    /// Student `r` (0-based): its row and true θ per scale.
+    fn student(&self, r: usize) -> (Vec<String>, Vec<f64>) {
+        let (instrument, settings) = (self.instrument, self.settings);
         let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);
         rng.set_stream(r as u64);
         let factors: [f64; 2] = [
             StandardNormal.sample(&mut rng),
             StandardNormal.sample(&mut rng),
         ];
-        let theta: Vec<f64> = loading
+        let theta: Vec<f64> = self
+            .loading
             .iter()
             .map(|&(f, l)| {
                 let e: f64 = StandardNormal.sample(&mut rng);
                 l * factors[f] + (1.0 - l * l).sqrt() * e
             })
             .collect();
-        let region = pick(&region_cdf, rng.random());
+        let region = pick(&self.region_cdf, rng.random());
         let school = rng.random_range(0..settings.schools_per_region);
-        let language = pick(&language_cdf, rng.random());
+        let language = pick(&self.language_cdf, rng.random());
         let region_name = &settings.regions[region].0;
         let mut row = vec![
             format!("S{:07}", r + 1),
@@ -217,17 +309,31 @@ pub fn cohort(instrument: &Instrument, settings: &CohortSettings) -> Result<Coho
             };
             row.push(text);
         }
-        rows.push(row);
-        thetas.push(theta);
+        (row, theta)
     }
-    if settings.malformed_rows {
-        append_malformed(&mut rows, header.len(), instrument);
+
+    /// Malformed row `k` of [`MALFORMED_ROWS`]: a copy of a student's row, broken.
+    fn malformed(&self, k: usize) -> Vec<String> {
+        let instrument = self.instrument;
+        let n = self.settings.students;
+        let mut row = self.student(((k + 1) * 7919) % n).0;
+        let first_likert = (0..instrument.items().len())
+            .find(|&i| matches!(instrument.answer_scoring(i), AnswerScoring::Ordered { .. }))
+            .unwrap_or(0);
+        row[0] = format!("X{:07}", k + 1);
+        match k {
+            0 => row[4 + first_likert] = "7".into(),
+            1 => {
+                row.pop();
+            }
+            2 => row[3] = "de".into(),
+            3 => row[5] = "abc".into(),
+            4 => row[0] = "S0000001".into(),
+            5 => row[4..].iter_mut().for_each(|c| c.clear()),
+            _ => row[0] = String::new(),
+        }
+        row
     }
-    Ok(Cohort {
-        header,
-        rows,
-        thetas,
-    })
 }
 
 fn raw_answer(scoring: &AnswerScoring, category: u8, rng: &mut ChaCha8Rng) -> i64 {
@@ -244,37 +350,6 @@ fn raw_answer(scoring: &AnswerScoring, category: u8, rng: &mut ChaCha8Rng) -> i6
                 wrong[rng.random_range(0..wrong.len())]
             }
         }
-    }
-}
-
-fn append_malformed(rows: &mut Vec<Vec<String>>, columns: usize, instrument: &Instrument) {
-    let n = rows.len();
-    let template = |i: usize| rows[(i * 7919) % n].clone();
-    let first_likert = (0..instrument.items().len())
-        .find(|&i| matches!(instrument.answer_scoring(i), AnswerScoring::Ordered { .. }))
-        .unwrap_or(0);
-    let mut extra = Vec::new();
-    for (k, _) in MALFORMED_ROWS.iter().enumerate() {
-        let mut row = template(k + 1);
-        row[0] = format!("X{:07}", k + 1);
-        match k {
-            0 => row[4 + first_likert] = "7".into(),
-            1 => {
-                row.pop();
-            }
-            2 => row[3] = "de".into(),
-            3 => row[5] = "abc".into(),
-            4 => row[0] = rows[0][0].clone(),
-            5 => row[4..].iter_mut().for_each(|c| c.clear()),
-            _ => row[0] = String::new(),
-        }
-        debug_assert!(k == 1 || row.len() == columns);
-        extra.push(row);
-    }
-    // Spread them through the file rather than only at the end.
-    for (k, row) in extra.into_iter().enumerate() {
-        let at = ((k + 1) * n / (MALFORMED_ROWS.len() + 1)).min(rows.len());
-        rows.insert(at, row);
     }
 }
 
