@@ -93,12 +93,7 @@ pub fn calibrate_battery_as(
     settings: &CalibrationSettings,
     models: &[crate::model::ModelKind],
 ) -> Result<(InstrumentDefinition, Vec<ScaleCalibration>)> {
-    if responses.items() != instrument.items().len() {
-        return Err(crate::Error::WrongItemCount {
-            expected: instrument.items().len(),
-            found: responses.items(),
-        });
-    }
+    check_items(instrument, responses)?;
     let mut definition = instrument.definition().clone();
     let mut fits = Vec::with_capacity(instrument.scales().len());
     for (scale, columns) in instrument.scales().iter().zip(instrument.scale_items()) {
@@ -198,12 +193,7 @@ pub fn calibrate_battery_groups(
     models: &[crate::model::ModelKind],
     dif: bool,
 ) -> Result<(InstrumentDefinition, Vec<ScaleGroupCalibration>)> {
-    if responses.items() != instrument.items().len() {
-        return Err(crate::Error::WrongItemCount {
-            expected: instrument.items().len(),
-            found: responses.items(),
-        });
-    }
+    check_items(instrument, responses)?;
     let mut definition = instrument.definition().clone();
     let mut fits = Vec::with_capacity(instrument.scales().len());
     for (scale, columns) in instrument.scales().iter().zip(instrument.scale_items()) {
@@ -261,8 +251,8 @@ pub struct ScaleFit {
 ///
 /// # Errors
 ///
-/// [`crate::Error::WrongItemCount`] when the data or the fits do not match the
-/// instrument.
+/// [`crate::Error::WrongItemCount`] when the data do not have the instrument's items;
+/// [`crate::Error::InvalidSetting`] when `fits` is not one per scale.
 ///
 /// # Examples
 ///
@@ -290,11 +280,16 @@ pub fn battery_fit(
     models: &[crate::model::ModelKind],
     fits: &[ScaleCalibration],
 ) -> Result<Vec<ScaleFit>> {
-    if responses.items() != instrument.items().len() || fits.len() != instrument.scales().len() {
-        return Err(crate::Error::WrongItemCount {
-            expected: instrument.items().len(),
-            found: responses.items(),
-        });
+    check_items(instrument, responses)?;
+    if fits.len() != instrument.scales().len() {
+        return Err(crate::Error::setting(
+            "fits",
+            format!(
+                "{} scale calibrations for an instrument of {} scales",
+                fits.len(),
+                instrument.scales().len()
+            ),
+        ));
     }
     let mut out = Vec::with_capacity(fits.len());
     for ((scale, columns), fit) in instrument
@@ -337,4 +332,16 @@ pub fn battery_fit(
         });
     }
     Ok(out)
+}
+
+/// [`crate::Error::WrongItemCount`] unless the data have the instrument's items.
+fn check_items(instrument: &Instrument, responses: &ResponseMatrix) -> Result<()> {
+    if responses.items() == instrument.items().len() {
+        Ok(())
+    } else {
+        Err(crate::Error::WrongItemCount {
+            expected: instrument.items().len(),
+            found: responses.items(),
+        })
+    }
 }

@@ -129,14 +129,8 @@ impl GroupCalibration {
     ///
     /// [`Error::NotConverged`] with the status and the iterations run.
     pub fn require_converged(self) -> Result<Self> {
-        if self.converged() {
-            Ok(self)
-        } else {
-            Err(Error::NotConverged {
-                status: self.status.name(),
-                iterations: self.iterations,
-            })
-        }
+        self.status.require_converged(self.iterations)?;
+        Ok(self)
     }
 }
 

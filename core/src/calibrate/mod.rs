@@ -81,6 +81,18 @@ pub enum FitStatus {
 }
 
 impl FitStatus {
+    /// `Ok` when converged, else [`Error::NotConverged`] with the iterations run.
+    pub(crate) fn require_converged(self, iterations: usize) -> Result<()> {
+        if self == FitStatus::Converged {
+            Ok(())
+        } else {
+            Err(Error::NotConverged {
+                status: self.name(),
+                iterations,
+            })
+        }
+    }
+
     /// snake_case name as in files.
     pub fn name(self) -> &'static str {
         match self {
@@ -166,14 +178,8 @@ impl Calibration {
     ///
     /// [`Error::NotConverged`] with the status and the iterations run.
     pub fn require_converged(self) -> Result<Self> {
-        if self.converged() {
-            Ok(self)
-        } else {
-            Err(Error::NotConverged {
-                status: self.status.name(),
-                iterations: self.iterations,
-            })
-        }
+        self.status.require_converged(self.iterations)?;
+        Ok(self)
     }
 }
 
