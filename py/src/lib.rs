@@ -10,6 +10,7 @@ mod instrument;
 mod link;
 mod model;
 mod score;
+mod simulate;
 
 use pyo3::prelude::*;
 
@@ -33,6 +34,8 @@ fn _bagdar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(link::link, m)?)?;
     m.add_function(wrap_pyfunction!(link::link_transform, m)?)?;
     m.add_function(wrap_pyfunction!(score::score_items, m)?)?;
+    m.add_function(wrap_pyfunction!(simulate::simulate_items, m)?)?;
+    m.add_function(wrap_pyfunction!(simulate::simulate_cohort, m)?)?;
     m.add_function(wrap_pyfunction!(score::sum_score_table, m)?)?;
     m.add_function(wrap_pyfunction!(score::plausible_values, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -56,6 +56,7 @@ __all__ = [
     "link",
     "plausible_values",
     "score",
+    "simulate",
 ]
 
 ItemModels = Sequence[Mapping[str, Any]]
@@ -540,6 +541,61 @@ def _as_models(items: Any) -> list[dict[str, Any]]:
     if isinstance(items, pd.DataFrame):
         return _frame_models(items)
     return [dict(m) for m in items]
+
+
+def simulate(
+    source: Any,
+    n: int = 1000,
+    *,
+    seed: int = 0,
+    mean: float = 0.0,
+    sd: float = 1.0,
+    missing: float = 0.0,
+    omission_rate: float = 0.02,
+    malformed_rows: bool = False,
+) -> tuple[pd.DataFrame, Any]:
+    """Seeded simulated data (the same seed gives the same data on every platform).
+
+    ``source`` item models (dicts, an items DataFrame or a :class:`Calibration`):
+    ``n`` persons with θ ~ N(``mean``, ``sd``²) answer every item (each response
+    missing with probability ``missing``); returns (responses as a DataFrame of
+    categories, NaN = missing, columns = the items DataFrame's index or item1…; true θ
+    as a numpy array).
+
+    ``source`` an :class:`Instrument`: a cohort of ``n`` students answering the whole
+    battery as a response file would hold it (student_id, region, school, language, then
+    raw option values; each answer blank with ``omission_rate``; with
+    ``malformed_rows`` the demonstration rows a batch run must reject); returns (that
+    DataFrame, the true θ per scale of the well-formed rows as a DataFrame).
+
+    >>> data, theta = simulate([{"type": "2pl", "slope": 1.0, "intercept": 0.0}] * 3, 5, seed=1)
+    >>> data.shape, theta.shape
+    ((5, 3), (5,))
+    """
+    if isinstance(source, Instrument):
+        header, rows, thetas = _bagdar.simulate_cohort(
+            source._inner, int(n), int(seed), float(omission_rate), bool(malformed_rows)
+        )
+        # The malformed row with a column missing is padded with a blank (NaN).
+        width = len(header)
+        frame = pd.DataFrame([row + [""] * (width - len(row)) for row in rows], columns=header)
+        for column in header[4:]:
+            frame[column] = pd.to_numeric(frame[column].replace("", np.nan), errors="coerce")
+        # Student r has id S{r+1:07}; the malformed rows carry other (or repeated) ids.
+        ids = [f"S{r + 1:07d}" for r in range(len(thetas))]
+        truth = pd.DataFrame(thetas, columns=source.scales, index=pd.Index(ids, name="student_id"))
+        return frame, truth
+    models = _as_models(source)
+    array, theta = _bagdar.simulate_items(
+        json.dumps(models), int(n), int(seed), float(mean), float(sd), float(missing)
+    )
+    if isinstance(source, pd.DataFrame):
+        columns = [str(c) for c in source.index]
+    elif isinstance(source, Calibration):
+        columns = list(source.item_ids)
+    else:
+        columns = [f"item{i + 1}" for i in range(array.shape[1])]
+    return pd.DataFrame(array, columns=columns), theta
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ __all__ = [
     "m2",
     "plausible_values",
     "score_items",
+    "simulate_cohort",
+    "simulate_items",
     "sum_score_table",
 ]
 
@@ -147,6 +149,21 @@ def likelihood_ratio_dif(
 ) -> str: ...
 def link(base_json: str, new_json: str, method: str, settings_json: str | None = None) -> str: ...
 def link_transform(linking_json: str, models_json: str) -> str: ...
+def simulate_items(
+    models_json: str,
+    persons: int,
+    seed: int,
+    mean: float = 0.0,
+    sd: float = 1.0,
+    missing: float = 0.0,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def simulate_cohort(
+    instrument: Instrument,
+    students: int,
+    seed: int,
+    omission_rate: float = 0.02,
+    malformed_rows: bool = False,
+) -> tuple[list[str], list[list[str]], list[list[float]]]: ...
 def score_items(
     models_json: str, data: npt.NDArray[np.float64], settings_json: str | None = None
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[str]]: ...
