@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 import bagdar
+import numpy as np
+import pandas as pd
 import pytest
 from conftest import ROOT
 
@@ -101,3 +103,22 @@ def test_trace_has_the_estimate_after_every_answer(demo) -> None:
     # The golden (stopped) session replays to its logged items.
     golden = bagdar.CatSession.from_json(GOLDEN, demo)
     assert list(golden.trace["item"]) == [r["item"] for r in golden.responses]
+
+
+def test_the_constructor_starts_a_session_and_result_decides_its_answers():
+    ins = bagdar.Instrument.load(ROOT / "data/instruments/kasip-demo.json")
+    settings = ROOT / "data/cat/kasip-demo-cat.json"
+    session = bagdar.CatSession(ins, settings, language="en", seed=5)
+    same = bagdar.CatSession.start(ins, settings, "en", seed=5)
+    assert session.next_item() == same.next_item()
+    while (item := session.next_item()) is not None:
+        session.answer(item["item"], item["options"][-1]["value"])
+    result = session.result()
+    assert len(result) == 1
+    assert result["teacher_tier"].iloc[0] in {"recommended", "borderline", "not_indicated"}
+    # The decision is that of the answers as a raw row with the unasked items blank.
+    row = pd.DataFrame([dict.fromkeys(ins.item_ids, np.nan)], columns=ins.item_ids, dtype=float)
+    for response in session.responses:
+        row.loc[0, response["item"]] = response["value"]
+    expected = bagdar.decide(row, ins)
+    pd.testing.assert_frame_equal(result, expected)

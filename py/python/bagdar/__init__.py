@@ -843,9 +843,27 @@ class CatSession:
     True
     """
 
-    def __init__(self, inner: _bagdar.CatSession, instrument: Instrument) -> None:
-        self._inner = inner
+    def __init__(
+        self,
+        instrument: Instrument,
+        settings: Mapping[str, Any] | str | PathLike[str] | None = None,
+        language: str = "kk",
+        seed: int = 0,
+    ) -> None:
+        """Start a session: ``settings`` as a dict, a JSON file or JSON text (None =
+        defaults); ``language`` one of the instrument's; every random step derives from
+        ``seed``."""
+        self._inner = _bagdar.CatSession.start(
+            instrument._inner, _cat_settings(settings), language, int(seed)
+        )
         self.instrument = instrument
+
+    @classmethod
+    def _wrap(cls, inner: _bagdar.CatSession, instrument: Instrument) -> CatSession:
+        session = cls.__new__(cls)
+        session._inner = inner
+        session.instrument = instrument
+        return session
 
     @classmethod
     def start(
@@ -855,18 +873,14 @@ class CatSession:
         language: str = "kk",
         seed: int = 0,
     ) -> CatSession:
-        """Start a session: ``settings`` as a dict, a JSON file or JSON text (None =
-        defaults); ``language`` one of the instrument's; every random step derives from
-        ``seed``."""
-        inner = _bagdar.CatSession.start(
-            instrument._inner, _cat_settings(settings), language, int(seed)
-        )
-        return cls(inner, instrument)
+        """Start a session; the same as ``CatSession(instrument, settings, language,
+        seed)``."""
+        return cls(instrument, settings, language, seed)
 
     @classmethod
     def from_json(cls, text: str, instrument: Instrument) -> CatSession:
         """Resume a saved session (checked against the instrument's checksum)."""
-        return cls(_bagdar.CatSession.from_json(text, instrument._inner), instrument)
+        return cls._wrap(_bagdar.CatSession.from_json(text, instrument._inner), instrument)
 
     def next_item(self) -> dict[str, Any] | None:
         """The item to ask now (``item``, ``scale``, ``stem`` and ``options`` with
@@ -897,6 +911,18 @@ class CatSession:
                 }
             )
         return pd.DataFrame(rows).set_index("scale")
+
+    def result(self, profile: str | None = "teacher") -> pd.DataFrame:
+        """The outcome of the answers given so far, as the web form shows it: the
+        session's answers (unasked items blank) decided by :func:`decide` — scale scores,
+        composite, ``p_above_cut``, tier and quality flags; one row."""
+        ids = self.instrument.item_ids
+        row = dict.fromkeys(ids, np.nan)
+        for response in self.responses:
+            row[response["item"]] = response["value"]
+        frame = pd.DataFrame([row], columns=ids, dtype=float)
+        result: pd.DataFrame = decide(frame, self.instrument, profile)
+        return result
 
     @property
     def responses(self) -> list[dict[str, Any]]:
