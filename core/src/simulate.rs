@@ -144,8 +144,18 @@ pub struct Cohort {
 /// number, an omission rate outside [0, 1), or a language the instrument lacks.
 pub fn cohort(instrument: &Instrument, settings: &CohortSettings) -> Result<Cohort> {
     let stream = CohortStream::new(instrument, settings)?;
-    let mut rows = Vec::with_capacity(stream.len());
-    let mut thetas = Vec::with_capacity(settings.students);
+    let too_large = |_| {
+        Error::setting(
+            "students",
+            format!("{} students do not fit in memory", settings.students),
+        )
+    };
+    let mut rows = Vec::new();
+    rows.try_reserve_exact(stream.len()).map_err(too_large)?;
+    let mut thetas = Vec::new();
+    thetas
+        .try_reserve_exact(settings.students)
+        .map_err(too_large)?;
     for (row, theta) in stream.rows() {
         rows.push(row);
         thetas.extend(theta);
@@ -223,7 +233,13 @@ impl<'a> CohortStream<'a> {
             })
             .collect();
         let n = settings.students;
-        let mut order: Vec<std::result::Result<usize, usize>> = (0..n).map(Ok).collect();
+        let mut order: Vec<std::result::Result<usize, usize>> = Vec::new();
+        order
+            .try_reserve_exact(n.saturating_add(MALFORMED_ROWS.len()))
+            .map_err(|_| {
+                Error::setting("students", format!("{n} students do not fit in memory"))
+            })?;
+        order.extend((0..n).map(Ok));
         if settings.malformed_rows {
             // Spread through the file rather than only at the end.
             for k in 0..MALFORMED_ROWS.len() {

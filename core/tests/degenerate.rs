@@ -135,3 +135,41 @@ fn decisions_on_empty_and_constant_rows_are_defined() {
         }
     }
 }
+
+#[test]
+fn impossible_simulation_sizes_are_errors_not_aborts() {
+    use bagdar::calibrate::{Simulation, simulate};
+    use bagdar::simulate::{CohortSettings, CohortStream};
+    let items = vec![
+        bagdar::model::ItemModel::TwoPl {
+            slope: 1.0,
+            intercept: 0.0
+        };
+        4
+    ];
+    let huge = Simulation {
+        persons: usize::MAX / 8,
+        mean: 0.0,
+        sd: 1.0,
+        missing: 0.0,
+        seed: 1,
+    };
+    assert!(matches!(
+        simulate(&items, &huge),
+        Err(bagdar::Error::InvalidSetting { .. })
+    ));
+    let json = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../data/instruments/kasip-demo.json"
+    ))
+    .unwrap();
+    let instrument = bagdar::instrument::Instrument::from_json(&json).unwrap();
+    let settings = CohortSettings {
+        students: usize::MAX / 4,
+        ..Default::default()
+    };
+    assert!(matches!(
+        CohortStream::new(&instrument, &settings),
+        Err(bagdar::Error::InvalidSetting { .. })
+    ));
+}

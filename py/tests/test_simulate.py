@@ -48,3 +48,5 @@ def test_bad_simulation_settings_raise():
         bagdar.simulate(ITEMS, 10, sd=-1.0)
     with pytest.raises(bagdar.BagdarError):
         bagdar.simulate(ITEMS, 10, missing=1.5)
+    with pytest.raises(bagdar.BagdarError, match="do not fit in memory"):
+        bagdar.simulate(ITEMS, 2**60, seed=1)

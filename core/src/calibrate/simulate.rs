@@ -43,7 +43,8 @@ pub struct Simulated {
 /// # Errors
 ///
 /// Parameter errors of [`ItemModel::validate`] (items named `#index`);
-/// [`Error::InvalidSetting`] for a bad SD or missing rate.
+/// [`Error::InvalidSetting`] for a bad SD or missing rate, or a size that does not fit
+/// in memory.
 ///
 /// # Examples
 ///
@@ -84,8 +85,23 @@ pub fn simulate(items: &[ItemModel], simulation: &Simulation) -> Result<Simulate
         .checked_mul(items.len())
         .ok_or_else(|| Error::setting("simulation.persons", "persons × items overflows"))?;
     let mut rng = ChaCha8Rng::seed_from_u64(simulation.seed);
-    let mut theta = Vec::with_capacity(simulation.persons);
-    let mut data = Vec::with_capacity(cells);
+    // Memory is reserved up front so that an impossible size is an error, not an abort.
+    let too_large = |_| {
+        Error::setting(
+            "simulation.persons",
+            format!(
+                "{} persons × {} items do not fit in memory",
+                simulation.persons,
+                items.len()
+            ),
+        )
+    };
+    let mut theta: Vec<f64> = Vec::new();
+    theta
+        .try_reserve_exact(simulation.persons)
+        .map_err(too_large)?;
+    let mut data: Vec<u8> = Vec::new();
+    data.try_reserve_exact(cells).map_err(too_large)?;
     let mut p = [0.0; MAX_CATEGORIES];
     for _ in 0..simulation.persons {
         let z: f64 = StandardNormal.sample(&mut rng);
