@@ -27,6 +27,7 @@ pub mod instrument;
 pub mod link;
 pub mod model;
 mod order;
+mod posterior;
 
 pub use error::{Error, ErrorCategory, Result};
 pub mod quadrature;

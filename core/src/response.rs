@@ -111,14 +111,17 @@ impl ResponseMatrix {
         // Converted in blocks (in parallel when the feature is on); a bad value is then
         // reported at its first position, whatever the block order.
         let block = 1 << 16;
+        // Branch-free so that it vectorizes: `v as u8` saturates (NaN → 0), and the
+        // value is a category exactly when converting back gives it again.
         let convert = |(out, input): (&mut [u8], &[f64])| -> bool {
+            let mut ok = true;
             for (o, &v) in out.iter_mut().zip(input) {
-                match code(v) {
-                    Some(c) => *o = c,
-                    None => return false,
-                }
+                let c = v as u8;
+                let nan = v.is_nan();
+                ok &= nan | ((f64::from(c) == v) & (c != MISSING));
+                *o = if nan { MISSING } else { c };
             }
-            true
+            ok
         };
         #[cfg(feature = "parallel")]
         let ok = {
@@ -201,7 +204,16 @@ impl ResponseMatrix {
             });
         }
         let maxima: Vec<u8> = items.iter().map(|f| (f.categories() - 1) as u8).collect();
+        // A branch-free scan per row (vectorized); the first bad row is then searched.
+        let row_ok = |row: &[u8]| {
+            row.iter()
+                .zip(&maxima)
+                .fold(true, |ok, (&v, &max)| ok & ((v == MISSING) | (v <= max)))
+        };
         for p in 0..self.persons {
+            if row_ok(self.row(p)) {
+                continue;
+            }
             for (i, (&v, &max)) in self.row(p).iter().zip(&maxima).enumerate() {
                 if v != MISSING && v > max {
                     return Err(Error::ResponseOutOfRange {

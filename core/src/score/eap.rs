@@ -2,8 +2,17 @@
 
 use super::{Estimate, Status};
 use crate::model::{MAX_CATEGORIES, ResponseCurve, ResponseFunction};
+use crate::posterior::{exponentiate, sum_zip};
 use crate::quadrature::Quadrature;
 use crate::response::MISSING;
+
+/// Nodes added per pass of [`LogTable::accumulate`]: the partial sums of one block of
+/// nodes stay in registers while every row of a person is added to them.
+const BLOCK: usize = 16;
+
+/// Rows of one person gathered before they are added (a person with more answers is
+/// added in several groups, in item order).
+const GROUP: usize = 128;
 
 /// ln P_ik(θ_q) for every item i, category k and node q, laid out so that one
 /// (item, category) row of Q values is contiguous: scoring a person adds one row per
@@ -18,110 +27,184 @@ use crate::response::MISSING;
 /// ```
 ///
 /// A row takes whichever form adds fewer rows: for 0/1 data without missing responses
-/// the second adds only the 1-responses (about half the work).
+/// the second adds only the 1-responses (about half the work). The rows are stored
+/// padded to a multiple of 16 nodes and added 16 nodes at a time across all of a
+/// person's items, so the running sums stay in registers (the additions happen in the
+/// same order as row by row: the result is the same to the bit).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogTable {
     nodes: usize,
-    offsets: Vec<usize>,
-    values: Vec<f64>,
-    /// Δ_ik rows in the layout of `values` (the k = 0 rows are 0).
-    differences: Vec<f64>,
-    /// B(θ_q).
-    base: Vec<f64>,
+    /// Padded row length (a multiple of [`BLOCK`], ≥ `nodes`).
+    stride: usize,
+    /// Per item, where its rows start in `rows`.
+    items: Vec<ItemRows>,
+    /// B(θ_q), then per item: K rows ln P_ik, K − 1 rows Δ_ik (k ≥ 1) and −ln P_i0;
+    /// each `stride` long, padded with zeros.
+    rows: Vec<f64>,
 }
 
 impl LogTable {
     /// Tabulates the items on the nodes.
     pub fn new(items: &[ResponseFunction], nodes: &[f64]) -> Self {
         let q = nodes.len();
-        let mut offsets = Vec::with_capacity(items.len());
-        let mut values = Vec::new();
+        let stride = q.div_ceil(BLOCK).max(1) * BLOCK;
+        let mut starts = Vec::with_capacity(items.len());
+        // Row 0 is B(θ_q), filled in below.
+        let mut rows = vec![0.0; stride];
         let mut lp = [0.0; MAX_CATEGORIES];
         for f in items {
             let k = f.categories();
-            let base = values.len();
-            offsets.push(base);
-            values.resize(base + k * q, 0.0);
+            let first = rows.len() / stride;
+            starts.push(ItemRows {
+                values: first * stride,
+                differences: (first + k - 1) * stride,
+                negated_zero: (first + 2 * k - 1) * stride,
+            });
+            rows.resize(rows.len() + (2 * k) * stride, 0.0);
+            let at = |row: usize, node: usize| (first + row) * stride + node;
             for (qi, &theta) in nodes.iter().enumerate() {
                 f.log_probabilities(theta, &mut lp);
                 for c in 0..k {
-                    values[base + c * q + qi] = lp[c];
+                    rows[at(c, qi)] = lp[c];
                 }
-            }
-        }
-        let mut differences = vec![0.0; values.len()];
-        let mut base = vec![0.0; q];
-        for (i, f) in items.iter().enumerate() {
-            let start = offsets[i];
-            let zero = &values[start..start + q];
-            for (b, v) in base.iter_mut().zip(zero) {
-                *b += v;
-            }
-            for c in 1..f.categories() {
-                let at = start + c * q;
-                for j in 0..q {
-                    differences[at + j] = values[at + j] - zero[j];
+                for c in 1..k {
+                    rows[at(k - 1 + c, qi)] = lp[c] - lp[0];
                 }
+                rows[at(2 * k - 1, qi)] = -lp[0];
+                rows[BASE_ROW + qi] += lp[0];
             }
         }
         LogTable {
             nodes: q,
-            offsets,
-            values,
-            differences,
-            base,
+            stride,
+            items: starts,
+            rows,
         }
     }
 
     /// ln P_ik(θ_q) for q = 0..Q.
     #[inline]
     pub fn row(&self, item: usize, category: usize) -> &[f64] {
-        let start = self.offsets[item] + category * self.nodes;
-        &self.values[start..start + self.nodes]
-    }
-
-    #[inline]
-    fn difference(&self, item: usize, category: usize) -> &[f64] {
-        let start = self.offsets[item] + category * self.nodes;
-        &self.differences[start..start + self.nodes]
+        let start = self.items[item].values + category * self.stride;
+        &self.rows[start..start + self.nodes]
     }
 
     /// Adds the log-likelihood of `responses` (one per item of the table) to `acc`
     /// (length Q); returns the number of answered items.
     #[inline]
     pub fn accumulate(&self, responses: &[u8], acc: &mut [f64]) -> usize {
-        let missing = responses.iter().filter(|&&x| x == MISSING).count();
+        self.sum_into(responses, None, acc)
+    }
+
+    /// Writes `init` (or `out` itself when `None`) plus the log-likelihood of
+    /// `responses` into `out` (length Q); returns the number of answered items.
+    pub(crate) fn sum_into(
+        &self,
+        responses: &[u8],
+        init: Option<&[f64]>,
+        out: &mut [f64],
+    ) -> usize {
+        let (mut missing, mut above_zero) = (0, 0);
+        for &x in responses {
+            missing += usize::from(x == MISSING);
+            above_zero += usize::from(x != MISSING && x > 0);
+        }
         let answered = responses.len() - missing;
-        let above_zero = responses.iter().filter(|&&x| x != MISSING && x > 0).count();
-        let add = |acc: &mut [f64], row: &[f64]| {
-            for (a, l) in acc.iter_mut().zip(row) {
-                *a += l;
-            }
+        let mut gather = Gather {
+            table: self,
+            init,
+            starts: [0; GROUP],
+            len: 0,
         };
-        if responses.len() == self.offsets.len() && missing + above_zero < answered {
-            add(acc, &self.base);
-            for (item, &x) in responses.iter().enumerate() {
-                if x == MISSING {
-                    for (a, l) in acc.iter_mut().zip(self.row(item, 0)) {
-                        *a -= l;
-                    }
-                } else if x > 0 {
-                    add(acc, self.difference(item, x as usize));
-                }
+        // A row start is always written and only kept (`len` advanced) when the answer
+        // needs a row: branch-free, as 0/1 answers are unpredictable.
+        if responses.len() == self.items.len() && missing + above_zero < answered {
+            gather.push(out, BASE_ROW, true);
+            for (rows, &x) in self.items.iter().zip(responses) {
+                let start = if x == MISSING {
+                    rows.negated_zero
+                } else {
+                    rows.differences + usize::from(x) * self.stride
+                };
+                gather.push(out, start, x != 0);
             }
         } else {
-            for (item, &x) in responses.iter().enumerate() {
-                if x != MISSING {
-                    add(acc, self.row(item, x as usize));
-                }
+            for (rows, &x) in self.items.iter().zip(responses) {
+                gather.push(
+                    out,
+                    rows.values + usize::from(x) * self.stride,
+                    x != MISSING,
+                );
             }
         }
+        gather.flush(out);
         answered
     }
 }
 
-/// Log posterior weights this far below the mode are treated as 0.
-const NEGLIGIBLE_LOG_WEIGHT: f64 = -50.0;
+/// Where B(θ_q) starts in [`LogTable::rows`].
+const BASE_ROW: usize = 0;
+
+/// Where one item's rows start in [`LogTable::rows`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct ItemRows {
+    /// ln P_i0 (row k is `stride · k` further on).
+    values: usize,
+    /// Where Δ_i0 would be: Δ_ik is `stride · k` further on (k ≥ 1).
+    differences: usize,
+    /// −ln P_i0.
+    negated_zero: usize,
+}
+
+/// The rows one person needs, added in groups of [`GROUP`].
+struct Gather<'a> {
+    table: &'a LogTable,
+    /// The starting values until the first group is added.
+    init: Option<&'a [f64]>,
+    starts: [usize; GROUP],
+    len: usize,
+}
+
+impl Gather<'_> {
+    #[inline(always)]
+    fn push(&mut self, out: &mut [f64], start: usize, keep: bool) {
+        self.starts[self.len] = start;
+        self.len += usize::from(keep);
+        if self.len == GROUP {
+            self.flush(out);
+        }
+    }
+
+    /// out[q] = (init or out)[q] + Σ_r rows[r + q] over the gathered rows, in order,
+    /// 16 nodes at a time (rows are padded to whole blocks).
+    #[inline(always)]
+    fn flush(&mut self, out: &mut [f64]) {
+        let t = self.table;
+        let out = &mut out[..t.nodes];
+        let starts = &self.starts[..self.len];
+        for (b, chunk) in out.chunks_mut(BLOCK).enumerate() {
+            let offset = b * BLOCK;
+            let mut sums = [0.0; BLOCK];
+            match self.init {
+                Some(init) => {
+                    sums[..chunk.len()].copy_from_slice(&init[offset..offset + chunk.len()])
+                }
+                None => sums[..chunk.len()].copy_from_slice(chunk),
+            }
+            for &s in starts {
+                let row: &[f64; BLOCK] = t.rows[s + offset..s + offset + BLOCK]
+                    .try_into()
+                    .expect("rows are padded to whole blocks");
+                for (total, v) in sums.iter_mut().zip(row) {
+                    *total += v;
+                }
+            }
+            chunk.copy_from_slice(&sums[..chunk.len()]);
+        }
+        self.init = None;
+        self.len = 0;
+    }
+}
 
 /// Writes normalized posterior weights into `out`; returns the number answered.
 pub(crate) fn posterior_row(
@@ -130,39 +213,30 @@ pub(crate) fn posterior_row(
     row: &[u8],
     out: &mut [f64],
 ) -> usize {
-    out.copy_from_slice(quadrature.log_weights());
-    let answered = table.accumulate(row, out);
-    let max = out.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let mut total = 0.0;
-    for v in out.iter_mut() {
-        // A node more than 50 log-units below the mode weighs < 2e-22 of it: far below
-        // half an ulp of the total, so leaving out its exp() changes no result.
-        let d = *v - max;
-        *v = if d > NEGLIGIBLE_LOG_WEIGHT {
-            d.exp()
-        } else {
-            0.0
-        };
-        total += *v;
-    }
+    let answered = table.sum_into(row, Some(quadrature.log_weights()), out);
+    let (_, total) = exponentiate(out);
     for v in out.iter_mut() {
         *v /= total;
     }
     answered
 }
 
-/// EAP and posterior SD of one row.
+/// EAP and posterior SD of one row: θ̂ = Σ θ_q w_q / Σ w_q and
+/// SD² = Σ (θ_q − θ̂)² w_q / Σ w_q on the unnormalized weights w_q = exp(ℓ_q − max ℓ).
 pub(crate) fn eap_row(
     table: &LogTable,
     quadrature: &Quadrature,
     row: &[u8],
     scratch: &mut [f64],
 ) -> Estimate {
-    let answered = posterior_row(table, quadrature, row, scratch);
-    let (theta, sd) = mean_sd(quadrature.nodes(), scratch);
+    let answered = table.sum_into(row, Some(quadrature.log_weights()), scratch);
+    let (_, total) = exponentiate(scratch);
+    let nodes = quadrature.nodes();
+    let theta = sum_zip(nodes, scratch, |t, w| t * w) / total;
+    let var = sum_zip(nodes, scratch, |t, w| (t - theta) * (t - theta) * w) / total;
     Estimate {
         theta,
-        se: sd,
+        se: var.sqrt(),
         status: if answered == 0 {
             Status::NoResponses
         } else {

@@ -132,6 +132,25 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in the order of [`Status::code`].
+    pub const ALL: [Status; 5] = [
+        Status::Ok,
+        Status::NoResponses,
+        Status::AllMinimum,
+        Status::AllMaximum,
+        Status::Bound,
+    ];
+
+    /// A small integer code, the position in [`Status::ALL`] (for columnar outputs).
+    ///
+    /// ```
+    /// use bagdar::score::Status;
+    /// assert!(Status::ALL.iter().enumerate().all(|(i, s)| s.code() as usize == i));
+    /// ```
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
     /// snake_case name as in files.
     pub fn name(self) -> &'static str {
         match self {
