@@ -3,6 +3,7 @@
 use super::bytes::{Reader, Writer};
 use crate::error::{Error, Result};
 use crate::model::{MAX_CATEGORIES, ResponseCurve, ResponseFunction};
+use crate::posterior::exponentiate;
 use crate::quadrature::Quadrature;
 use crate::response::{MISSING, ResponseMatrix};
 use crate::score::LogTable;
@@ -11,6 +12,46 @@ use std::collections::HashMap;
 /// Unique response patterns per chunk of work in the E-step. Chunks are fixed in size
 /// (not in number), so the summation order does not depend on the thread count.
 pub(crate) const CHUNK: usize = 512;
+
+/// Adds `values` to each row of `target` starting at `starts` (rows of `values.len()`),
+/// 16 nodes at a time so that the block of `values` stays in registers (the tail in
+/// blocks of 8, 4, 2 and 1).
+fn add_to_rows(target: &mut [f64], starts: &[usize], values: &[f64]) {
+    let n = values.len();
+    let mut at = 0;
+    while at + 16 <= n {
+        add_block::<16>(target, starts, values, at);
+        at += 16;
+    }
+    if at + 8 <= n {
+        add_block::<8>(target, starts, values, at);
+        at += 8;
+    }
+    if at + 4 <= n {
+        add_block::<4>(target, starts, values, at);
+        at += 4;
+    }
+    if at + 2 <= n {
+        add_block::<2>(target, starts, values, at);
+        at += 2;
+    }
+    if at < n {
+        add_block::<1>(target, starts, values, at);
+    }
+}
+
+#[inline(always)]
+fn add_block<const B: usize>(target: &mut [f64], starts: &[usize], values: &[f64], at: usize) {
+    let v: &[f64; B] = values[at..at + B].try_into().expect("a whole block");
+    for &s in starts {
+        let row: &mut [f64; B] = (&mut target[s + at..s + at + B])
+            .try_into()
+            .expect("a whole block");
+        for (r, x) in row.iter_mut().zip(v) {
+            *r += x;
+        }
+    }
+}
 
 /// Chunks computed (in parallel) before their counts are added up.
 const BATCH: usize = 64;
@@ -188,6 +229,13 @@ impl ExpectedCounts {
         total
     }
 
+    /// Adds the patterns `range` to these counts, which must be all zero (one chunk).
+    ///
+    /// Per pattern the posterior row is added to the row of each answered category.
+    /// For an item whose category 0 is more common in the chunk than a missing answer,
+    /// category 0 is instead filled in at the end as
+    /// r_i0 = R − M_i − Σ_{k>0} r_ik, with R the posterior summed over respondents and
+    /// M_i over those who left item i out: on 0/1 data that halves the additions.
     fn add_patterns(
         &mut self,
         table: &LogTable,
@@ -195,19 +243,37 @@ impl ExpectedCounts {
         patterns: &Patterns,
         range: std::ops::Range<usize>,
     ) {
+        debug_assert!(self.counts.iter().all(|&c| c == 0.0));
         let q_len = self.nodes;
+        let items = self.categories.len();
+        // Which items take category 0 by difference (counts of patterns, not persons:
+        // the choice is about work per pattern).
+        let mut zeros = vec![0usize; items];
+        let mut missing = vec![0usize; items];
+        for u in range.clone() {
+            for (i, &x) in patterns.row(u).iter().enumerate() {
+                zeros[i] += usize::from(x == 0);
+                missing[i] += usize::from(x == MISSING);
+            }
+        }
+        let by_difference: Vec<bool> = zeros
+            .iter()
+            .zip(&missing)
+            .map(|(&z, &m)| z > m && z > 0)
+            .collect();
+        // Per item: M_i (by difference) in `left_out`, rows of `items × q_len`.
+        let mut left_out = vec![0.0; items * q_len];
+        let mut respondent_total = vec![0.0; q_len];
         let mut post = vec![0.0; q_len];
+        // Row starts gathered per pattern, branch-free: a start is always written and
+        // only kept when needed (0/1 answers are unpredictable).
+        let mut counts_rows = vec![0; items];
+        let mut left_out_rows = vec![0; items];
         for u in range {
             let row = patterns.row(u);
             let f = patterns.frequencies[u];
-            post.copy_from_slice(quadrature.log_weights());
-            let answered = table.accumulate(row, &mut post);
-            let max = post.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let mut total = 0.0;
-            for v in post.iter_mut() {
-                *v = (*v - max).exp();
-                total += *v;
-            }
+            let answered = table.sum_into(row, Some(quadrature.log_weights()), &mut post);
+            let (max, total) = exponentiate(&mut post);
             self.log_likelihood += f * (max + total.ln());
             self.persons += f;
             if answered == 0 {
@@ -225,13 +291,29 @@ impl ExpectedCounts {
             for (n, v) in self.node_totals.iter_mut().zip(&post) {
                 *n += v;
             }
+            let (mut n_counts, mut n_left_out) = (0, 0);
             for (i, &x) in row.iter().enumerate() {
-                if x != MISSING {
-                    let start = self.offsets[i] + x as usize * q_len;
-                    for (r, v) in self.counts[start..start + q_len].iter_mut().zip(&post) {
-                        *r += v;
-                    }
+                let absent = x == MISSING;
+                counts_rows[n_counts] = self.offsets[i] + usize::from(x) * q_len;
+                n_counts += usize::from(!absent & ((x > 0) | !by_difference[i]));
+                left_out_rows[n_left_out] = i * q_len;
+                n_left_out += usize::from(absent & by_difference[i]);
+            }
+            for (r, v) in respondent_total.iter_mut().zip(&post) {
+                *r += v;
+            }
+            add_to_rows(&mut left_out, &left_out_rows[..n_left_out], &post);
+            add_to_rows(&mut self.counts, &counts_rows[..n_counts], &post);
+        }
+        for (i, _) in by_difference.iter().enumerate().filter(|(_, d)| **d) {
+            let start = self.offsets[i];
+            for q in 0..q_len {
+                let mut r0 = respondent_total[q] - left_out[i * q_len + q];
+                for k in 1..self.categories[i] {
+                    r0 -= self.counts[start + k * q_len + q];
                 }
+                // Rounding can leave a tiny negative where the count is ~0.
+                self.counts[start + q] = r0.max(0.0);
             }
         }
     }

@@ -188,7 +188,7 @@ impl CatEngine {
         let quadrature = Quadrature::new(&scoring.grid, &scoring.prior)?;
         let nodes = quadrature.nodes().to_vec();
         let items = instrument.items().to_vec();
-        let table = LogTable::new(&items, &nodes);
+        let table = LogTable::rows_only(&items, &nodes);
         // PWI sums it; KL interpolates it for the min_information check. MFI needs
         // neither (its criterion is the exact information).
         let regular_grid = matches!(scoring.prior, Prior::Normal { .. });

@@ -489,8 +489,8 @@ fn skipping_negligible_nodes_changes_no_bit() {
         let total = crate::posterior::sum_map(&weights, |w| w);
         let nodes = quad.nodes();
         let mean = crate::posterior::sum_zip(nodes, &weights, |t, w| t * w) / total;
-        let var = crate::posterior::sum_zip(nodes, &weights, |t, w| (t - mean) * (t - mean) * w)
-            / total;
+        let var =
+            crate::posterior::sum_zip(nodes, &weights, |t, w| (t - mean) * (t - mean) * w) / total;
         let got = scorer.score_row(data.row(p));
         assert_eq!(got.theta.to_bits(), mean.to_bits(), "person {p}");
         assert_eq!(got.se.to_bits(), var.sqrt().to_bits(), "person {p}");

@@ -1,0 +1,25 @@
+//! Times a 2PL calibration (defaults: 61 points, SQUAREM): `cargo run --release -p
+//! bagdar-bench --example calibrate_speed -- [persons] [items]`. Prints the time, the
+//! number of cycles and E-steps, and the log-likelihood, so that two builds can be
+//! compared for speed and for reaching the same optimum.
+
+use bagdar::calibrate::{CalibrationSettings, calibrate};
+use bagdar_bench::{compile, simulate, two_pl_bank};
+use std::time::Instant;
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let persons: usize = args.next().map_or(20_000, |a| a.parse().unwrap());
+    let items: usize = args.next().map_or(100, |a| a.parse().unwrap());
+    let data = simulate(&compile(&two_pl_bank(items, 1)), persons, 2);
+    let start = Instant::now();
+    let fit = calibrate(&data, &CalibrationSettings::default()).unwrap();
+    println!(
+        "2PL {persons} x {items}: {:.3} s, {:?}, {} cycles, {} E-steps; log-likelihood {:.6}",
+        start.elapsed().as_secs_f64(),
+        fit.status,
+        fit.iterations,
+        fit.e_steps,
+        fit.log_likelihood
+    );
+}
