@@ -12,7 +12,7 @@ use crate::instrument::{BatteryScorer, Cut, Instrument, Tiers};
 use crate::model::ResponseCurve;
 use crate::quadrature::Prior;
 use crate::response::{MISSING, ResponseMatrix};
-use crate::score::{Estimate, Method, ScoringSettings, Status, map_rows_with};
+use crate::score::{Estimate, Method, ScoringSettings, map_rows_with};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -275,25 +275,10 @@ impl CompositeScorer {
         for (scorer, items) in self.battery.scorers().iter().zip(self.scale_items()) {
             buffer.clear();
             buffer.extend(items.iter().map(|&i| row[i]));
-            let posterior = scorer.posterior(&buffer);
+            let (posterior, eap) = scorer.posterior_with_eap(&buffer);
             estimates.push(if scorer.settings().method == Method::Eap {
-                // The EAP is the posterior's mean and SD: no second pass.
-                let nodes = scorer.quadrature().nodes();
-                let mean = estimates_mean(&posterior, nodes);
-                let variance: f64 = nodes
-                    .iter()
-                    .zip(&posterior)
-                    .map(|(t, w)| (t - mean).powi(2) * w)
-                    .sum();
-                Estimate {
-                    theta: mean,
-                    se: variance.sqrt(),
-                    status: if buffer.iter().all(|&x| x == MISSING) {
-                        Status::NoResponses
-                    } else {
-                        Status::Ok
-                    },
-                }
+                // The EAP comes with the posterior: no second pass.
+                eap
             } else {
                 scorer.score_row(&buffer)
             });

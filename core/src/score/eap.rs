@@ -2,7 +2,7 @@
 
 use super::{Estimate, Status};
 use crate::model::{MAX_CATEGORIES, ResponseCurve, ResponseFunction};
-use crate::posterior::{exponentiate, sum_zip};
+use crate::posterior::{exponentiate, sum_map, sum_zip};
 use crate::quadrature::Quadrature;
 use crate::response::MISSING;
 
@@ -279,23 +279,25 @@ impl Gather<'_> {
     }
 }
 
-/// Writes normalized posterior weights into `out`; returns the number answered.
+/// Writes normalized posterior weights into `out`; returns the EAP estimate, the same
+/// to the bit as [`eap_row`].
 pub(crate) fn posterior_row(
     table: &LogTable,
     quadrature: &Quadrature,
     row: &[u8],
     out: &mut [f64],
-) -> usize {
-    let answered = table.sum_into(row, Some(quadrature.log_weights()), out);
-    let (_, total) = exponentiate(out);
+) -> Estimate {
+    let estimate = eap_row(table, quadrature, row, out);
+    let total = sum_map(out, |w| w);
     for v in out.iter_mut() {
         *v /= total;
     }
-    answered
+    estimate
 }
 
 /// EAP and posterior SD of one row: θ̂ = Σ θ_q w_q / Σ w_q and
-/// SD² = Σ (θ_q − θ̂)² w_q / Σ w_q on the unnormalized weights w_q = exp(ℓ_q − max ℓ).
+/// SD² = Σ (θ_q − θ̂)² w_q / Σ w_q on the unnormalized weights w_q = exp(ℓ_q − max ℓ),
+/// which are left in `scratch`.
 pub(crate) fn eap_row(
     table: &LogTable,
     quadrature: &Quadrature,

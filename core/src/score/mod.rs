@@ -310,9 +310,15 @@ impl Scorer {
 
     /// Posterior weights of one row on the quadrature nodes (they sum to 1).
     pub fn posterior(&self, row: &[u8]) -> Vec<f64> {
+        self.posterior_with_eap(row).0
+    }
+
+    /// Posterior weights of one row (they sum to 1) and its EAP estimate, the same to
+    /// the bit as [`Scorer::score_row`] with [`Method::Eap`].
+    pub fn posterior_with_eap(&self, row: &[u8]) -> (Vec<f64>, Estimate) {
         let mut out = vec![0.0; self.quadrature.len()];
-        eap::posterior_row(&self.table, &self.quadrature, row, &mut out);
-        out
+        let estimate = eap::posterior_row(&self.table, &self.quadrature, row, &mut out);
+        (out, estimate)
     }
 
     /// Scores every person.

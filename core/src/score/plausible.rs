@@ -1,6 +1,6 @@
 //! Plausible values.
 
-use super::eap::{LogTable, mean_sd, posterior_row};
+use super::eap::{LogTable, posterior_row};
 use crate::quadrature::Quadrature;
 use crate::response::ResponseMatrix;
 use rand::{RngExt, SeedableRng};
@@ -40,13 +40,13 @@ pub(crate) fn draw(
         responses,
         || vec![0.0; quadrature.len()],
         |posterior, person, row| {
-            posterior_row(table, quadrature, row, posterior);
+            let eap = posterior_row(table, quadrature, row, posterior);
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             rng.set_stream(person as u64);
             let mut values = Vec::with_capacity(draws);
             match method {
                 PlausibleMethod::Normal => {
-                    let (m, sd) = mean_sd(nodes, posterior);
+                    let (m, sd) = (eap.theta, eap.se);
                     for _ in 0..draws {
                         let z: f64 = StandardNormal.sample(&mut rng);
                         values.push(m + sd * z);
