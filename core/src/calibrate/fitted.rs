@@ -3,7 +3,7 @@
 //! estimated parameters per item.
 
 use super::Calibration;
-use super::parameters::{Layout, Slot};
+use super::parameters::{Layout, Slot, Transform};
 use super::settings::{CalibrationSettings, ItemSpec};
 use super::summary::DataSummary;
 use crate::error::{Error, Result};
@@ -84,6 +84,23 @@ impl Fitted {
                     .count()
             })
             .collect()
+    }
+
+    /// How free parameter `c` maps to its natural value (item roles; population SD on
+    /// the log scale, mean as is).
+    pub(crate) fn transform(&self, c: usize) -> Transform {
+        match self.layout.roles.get(c) {
+            Some(role) => role.transform(),
+            None if self
+                .layout
+                .populations
+                .iter()
+                .any(|p| p.sd == Slot::Free(c)) =>
+            {
+                Transform::Log
+            }
+            None => Transform::Identity,
+        }
     }
 
     /// The response functions and the quadrature at working vector `x`.

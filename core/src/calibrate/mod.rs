@@ -48,6 +48,7 @@ pub(crate) use groups::calibrate_groups_from;
 pub use groups::{
     GroupCalibration, GroupSettings, GroupStandardErrors, calibrate_groups, group_codes,
 };
+pub(crate) use parameters::Transform;
 pub use settings::{
     Acceleration, BetaPrior, CalibrationSettings, CheckedSettings, ItemSpec, LogNormal,
     NormalPrior, ParameterPriors, Population, Tolerance,

@@ -1,7 +1,7 @@
 //! The limited-information goodness-of-fit statistic M2 (M2* for ordinal items).
 
 use super::{chi_square_survival, require_complete, require_persons, rmsea};
-use crate::calibrate::{Calibration, CalibrationSettings, Fitted, invert_spd};
+use crate::calibrate::{Calibration, CalibrationSettings, Fitted, Transform, invert_spd};
 use crate::error::{Error, Result};
 use crate::model::{MAX_CATEGORIES, ResponseCurve, ResponseFunction};
 use crate::quadrature::Quadrature;
@@ -207,21 +207,30 @@ pub fn m2(
             xi[b * m + a] = v;
         }
     }
-    // Δ by central differences in the estimation vector.
+    // Δ by differences in the natural parameters (a, d, g, u, τ, μ, σ): an asymptote at
+    // its bound (g → 0 drifts to logit −∞) still moves the moments there, where the
+    // logit scale would give a zero column. At a bound the difference is one-sided.
     let k = parameters;
     let mut delta = vec![0.0; m * k];
     for c in 0..k {
-        let h = 1e-5 * (1.0 + fitted.x[c].abs());
+        let t = fitted.transform(c);
+        let natural = t.natural(fitted.x[c]);
+        let h = 1e-5 * (1.0 + natural.abs());
+        let (lo, hi) = match t {
+            Transform::Logit => ((natural - h).max(0.0), (natural + h).min(1.0)),
+            Transform::Log => ((natural - h).max(natural / 2.0), natural + h),
+            Transform::Identity => (natural - h, natural + h),
+        };
         let mut plus = fitted.x.clone();
-        plus[c] += h;
+        plus[c] = t.working(hi);
         let mut minus = fitted.x.clone();
-        minus[c] -= h;
+        minus[c] = t.working(lo);
         let (ip, qp) = fitted.model(&plus)?;
         let (im, qm) = fitted.model(&minus)?;
         let ep = model_moments(&ip, &qp, &moments);
         let em = model_moments(&im, &qm, &moments);
         for a in 0..m {
-            delta[a * k + c] = (ep[a] - em[a]) / (2.0 * h);
+            delta[a * k + c] = (ep[a] - em[a]) / (hi - lo);
         }
     }
     let singular = || Error::NumericalFailure {
