@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, HashSet};
 /// n is the number of items answered on the scale and c is [`Selection::kl_radius`].
 /// References: Lord (1980) for MFI, Chang & Ying (1996) for KL, van der Linden (1998)
 /// for posterior-weighted information.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Criterion {
     /// Maximum Fisher information at the interim estimate.
@@ -31,6 +31,8 @@ pub enum Criterion {
     /// Posterior-weighted Fisher information (van der Linden 1998).
     Pwi,
 }
+
+crate::de::unit_enum_deserialize!(Criterion { Mfi = "mfi", Kl = "kl", Pwi = "pwi" });
 
 /// Item selection settings.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -56,7 +58,7 @@ impl Default for Selection {
 }
 
 /// How a battery is routed through its scales.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Routing {
     /// Scale blocks in the configured order: a scale is finished before the next starts.
@@ -68,6 +70,8 @@ pub enum Routing {
     /// Interleaved: the unfinished scales in turn.
     RoundRobin,
 }
+
+crate::de::unit_enum_deserialize!(Routing { Blocks = "blocks", LargestSe = "largest_se", RoundRobin = "round_robin" });
 
 /// Minimum and maximum number of items of one scale (`min` defaults to 2, `max` to
 /// no limit).
@@ -88,7 +92,7 @@ impl Default for Length {
 }
 
 /// Exposure control.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
 #[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Exposure {
     /// None: always the best item.
@@ -108,8 +112,40 @@ pub enum Exposure {
     },
 }
 
+/// Read as the derive for `#[serde(tag = "method", deny_unknown_fields)]` would, with
+/// the same errors (`crate::de`); like the derive, `none` ignores other fields.
+impl<'de> Deserialize<'de> for Exposure {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let object = crate::de::tagged(
+            d,
+            "method",
+            &["none", "randomesque", "sympson_hetter"],
+            "internally tagged enum Exposure",
+        )?;
+        let mut top = None;
+        let mut parameters = None;
+        match object.variant {
+            0 => return Ok(Exposure::None),
+            1 => object.visit_fields(&["top"], &mut |_, value| {
+                top = Some(value.usize()?);
+                Ok(())
+            })?,
+            _ => object.visit_fields(&["parameters"], &mut |_, value| {
+                parameters = Some(value.f64_map()?);
+                Ok(())
+            })?,
+        }
+        Ok(match (top, parameters) {
+            (Some(top), _) => Exposure::Randomesque { top },
+            (_, Some(parameters)) => Exposure::SympsonHetter { parameters },
+            _ if object.variant == 1 => return Err(serde::de::Error::missing_field("top")),
+            _ => return Err(serde::de::Error::missing_field("parameters")),
+        })
+    }
+}
+
 /// The sequential test of a classification rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum ClassificationMethod {
     /// Wald's SPRT with an indifference region (Eggen 1999).
@@ -118,6 +154,8 @@ pub enum ClassificationMethod {
     /// The generalized likelihood ratio (Thompson 2009).
     Glr,
 }
+
+crate::de::unit_enum_deserialize!(ClassificationMethod { Sprt = "sprt", Glr = "glr" });
 
 /// Where a classification cut comes from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -86,7 +86,7 @@ impl std::str::FromStr for Tier {
 }
 
 /// Which norm group a student is compared with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NormGrouping {
     /// The whole norm sample.
@@ -97,6 +97,8 @@ pub enum NormGrouping {
     /// The student's region (falls back to the whole sample).
     Region,
 }
+
+crate::de::unit_enum_deserialize!(NormGrouping { All = "all", Language = "language", Region = "region" });
 
 /// Settings of the decision step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -42,7 +42,7 @@ pub struct InstrumentDefinition {
 }
 
 /// What a scale measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ScaleKind {
     /// Vocational interest (RIASEC).
@@ -52,6 +52,8 @@ pub enum ScaleKind {
     /// Aptitude (reasoning tests).
     Aptitude,
 }
+
+crate::de::unit_enum_deserialize!(ScaleKind { Interest = "interest", Disposition = "disposition", Aptitude = "aptitude" });
 
 /// A scale.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
