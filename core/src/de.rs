@@ -15,6 +15,8 @@
 //! 4. ``missing field `slope` `` in declaration order.
 //!
 //! Unit-only enums (`"method": "eap"`) share one deserializer per format, [`unit_variant`].
+//! Structs keep serde's derive but are read only as JSON objects ([`MapOnly`]), which
+//! keeps the derive's unused array form out of the WASM package.
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Unexpected, Visitor};
 use std::collections::BTreeMap;
@@ -290,6 +292,82 @@ macro_rules! unit_enum_deserialize {
 }
 pub(crate) use unit_enum_deserialize;
 
+/// A deserializer that reads structs only as maps (JSON objects): serde's derive also
+/// accepts a struct as an array of its fields, and serde_json compiles that second
+/// form into every struct's deserializer. Everything else is forwarded unchanged.
+///
+/// Used by [`map_only_serde`], for the struct itself only: its fields are read by the
+/// wrapped deserializer (each struct type of a format opts in on its own).
+pub(crate) struct MapOnly<D>(pub(crate) D);
+
+macro_rules! forward {
+    ($($method:ident($($arg:ident: $ty:ty),*)),* $(,)?) => {$(
+        fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, D::Error> {
+            self.0.$method($($arg,)* visitor)
+        }
+    )*};
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for MapOnly<D> {
+    type Error = D::Error;
+    forward! {
+        deserialize_any(), deserialize_bool(), deserialize_i8(), deserialize_i16(),
+        deserialize_i32(), deserialize_i64(), deserialize_u8(), deserialize_u16(),
+        deserialize_u32(), deserialize_u64(), deserialize_f32(), deserialize_f64(),
+        deserialize_char(), deserialize_str(), deserialize_string(), deserialize_bytes(),
+        deserialize_byte_buf(), deserialize_option(), deserialize_unit(),
+        deserialize_unit_struct(name: &'static str),
+        deserialize_newtype_struct(name: &'static str), deserialize_seq(),
+        deserialize_tuple(len: usize), deserialize_tuple_struct(name: &'static str, len: usize),
+        deserialize_map(),
+        deserialize_enum(name: &'static str, variants: &'static [&'static str]),
+        deserialize_identifier(), deserialize_ignored_any(),
+    }
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_map(visitor)
+    }
+    fn is_human_readable(&self) -> bool {
+        self.0.is_human_readable()
+    }
+}
+
+/// `Serialize` and `Deserialize` for a struct whose derives carry
+/// `#[serde(remote = "Self")]` (which makes them inherent functions): serialization as
+/// derived, deserialization as derived but from a JSON object only ([`MapOnly`]).
+macro_rules! map_only_serde {
+    ($($ty:ty),+ $(,)?) => {$(
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> std::result::Result<S::Ok, S::Error> {
+                <$ty>::serialize(self, serializer)
+            }
+        }
+        crate::de::map_only_deserialize!($ty);
+    )+};
+}
+pub(crate) use map_only_serde;
+
+/// The `Deserialize` half of [`map_only_serde`], for a struct that is only read.
+macro_rules! map_only_deserialize {
+    ($($ty:ty),+ $(,)?) => {$(
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> std::result::Result<Self, D::Error> {
+                <$ty>::deserialize(crate::de::MapOnly(deserializer))
+            }
+        }
+    )+};
+}
+pub(crate) use map_only_deserialize;
+
 #[cfg(test)]
 mod tests {
     //! The hand-written deserializers against serde's derive on the same inputs:
@@ -372,6 +450,26 @@ mod tests {
             Routing "snake_case" [Blocks, LargestSe, RoundRobin]
             Criterion "snake_case" [Mfi, Kl, Pwi]
             ClassificationMethod "snake_case" [Sprt, Glr]
+        }
+
+        /// `Grid` as it was derived.
+        #[derive(Serialize, Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        pub struct Grid {
+            points: usize,
+            min: f64,
+            max: f64,
+        }
+
+        impl Default for Grid {
+            fn default() -> Self {
+                let g = crate::quadrature::Grid::default();
+                Grid {
+                    points: g.points,
+                    min: g.min,
+                    max: g.max,
+                }
+            }
         }
     }
     use derived::ItemModel as DerivedItemModel;
@@ -600,5 +698,35 @@ mod tests {
         check::<crate::cat::Routing, derived::Routing>(&["blocks", "largest_se", "round_robin"]);
         check::<crate::cat::Criterion, derived::Criterion>(&["mfi", "kl", "pwi"]);
         check::<crate::cat::ClassificationMethod, derived::ClassificationMethod>(&["sprt", "glr"]);
+    }
+
+    /// Structs opted into [`super::MapOnly`] read objects exactly as derived, with the
+    /// derive's errors, and refuse the array form serde's derive also accepted.
+    #[test]
+    fn structs_are_objects() {
+        use crate::quadrature::Grid;
+        for case in [
+            r#"{"points": 21, "min": -4, "max": 4}"#,
+            r#"{"max": 4}"#,
+            r#"{}"#,
+            r#"{"points": 21, "points": 22}"#,
+            r#"{"points": -1}"#,
+            r#"{"points": 21, "mean": 0}"#,
+            r#"{"points": 21, "min": "x"}"#,
+            r#"{"points": 21"#,
+            r#""grid""#,
+            "null",
+            "5",
+        ] {
+            same::<Grid, derived::Grid>(case);
+            same::<Vec<Grid>, Vec<derived::Grid>>(&format!("[{case}, {case}]"));
+        }
+        assert!(serde_json::from_str::<derived::Grid>("[21, -4, 4]").is_ok());
+        assert_eq!(
+            serde_json::from_str::<Grid>("[21, -4, 4]")
+                .unwrap_err()
+                .to_string(),
+            "invalid type: sequence, expected struct Grid at line 1 column 0"
+        );
     }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// The default, 61 points on [−6, 6], is R `mirt`'s default for one dimension.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(remote = "Self", deny_unknown_fields, default)]
 pub struct Grid {
     /// Number of points (≥ 2).
     pub points: usize,
@@ -16,6 +16,8 @@ pub struct Grid {
     /// Highest point.
     pub max: f64,
 }
+
+crate::de::map_only_serde!(Grid);
 
 impl Default for Grid {
     fn default() -> Self {

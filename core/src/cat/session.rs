@@ -15,7 +15,7 @@ pub const SESSION_VERSION: u32 = 1;
 
 /// One administered item with its answer, as logged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct CatResponse {
     /// Item id.
     pub item: String,
@@ -27,6 +27,8 @@ pub struct CatResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
 }
+
+crate::de::map_only_serde!(CatResponse);
 
 /// One option of the item to show.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,7 +99,7 @@ pub struct TraceStep {
 
 /// The serialized form, as read.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 struct SessionFile {
     format: String,
     version: u32,
@@ -117,6 +119,8 @@ struct SessionFile {
     #[serde(default, rename = "estimates")]
     _estimates: serde::de::IgnoredAny,
 }
+
+crate::de::map_only_deserialize!(SessionFile);
 
 /// The serialized form, as written: [`SessionFile`]'s fields, the derived stop and
 /// estimates last.

@@ -36,7 +36,7 @@ crate::de::unit_enum_deserialize!(Criterion { Mfi = "mfi", Kl = "kl", Pwi = "pwi
 
 /// Item selection settings.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(remote = "Self", default, deny_unknown_fields)]
 pub struct Selection {
     /// The criterion.
     pub criterion: Criterion,
@@ -46,6 +46,8 @@ pub struct Selection {
     /// range (default 241, a 0.05 step on [−6, 6]).
     pub kl_points: usize,
 }
+
+crate::de::map_only_serde!(Selection);
 
 impl Default for Selection {
     fn default() -> Self {
@@ -76,7 +78,7 @@ crate::de::unit_enum_deserialize!(Routing { Blocks = "blocks", LargestSe = "larg
 /// Minimum and maximum number of items of one scale (`min` defaults to 2, `max` to
 /// no limit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(remote = "Self", default, deny_unknown_fields)]
 pub struct Length {
     /// No stopping rule other than an exhausted bank ends a scale before this many items.
     pub min: usize,
@@ -84,6 +86,8 @@ pub struct Length {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<usize>,
 }
+
+crate::de::map_only_serde!(Length);
 
 impl Default for Length {
     fn default() -> Self {
@@ -182,7 +186,7 @@ pub enum CutSource {
 /// α = P(above | θ₁), β = P(below | θ₂). GLR maxima are taken on the scoring grid and at
 /// θ₁, θ₂. References: Wald (1947); Eggen (1999); Thompson (2009).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct ClassificationRule {
     /// Scale id.
     pub scale: String,
@@ -199,9 +203,11 @@ pub struct ClassificationRule {
     pub beta: f64,
 }
 
+crate::de::map_only_serde!(ClassificationRule);
+
 /// Interim estimation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(remote = "Self", default, deny_unknown_fields)]
 pub struct Estimation {
     /// Method, grid, prior and bounds (EAP by default).
     pub scoring: ScoringSettings,
@@ -212,6 +218,8 @@ pub struct Estimation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub start: Option<f64>,
 }
+
+crate::de::map_only_serde!(Estimation);
 
 impl Default for Estimation {
     fn default() -> Self {
@@ -237,7 +245,7 @@ impl Default for Estimation {
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(remote = "Self", default, deny_unknown_fields)]
 pub struct CatSettings {
     /// Item selection.
     pub selection: Selection,
@@ -270,6 +278,8 @@ pub struct CatSettings {
     /// Classification stopping rules, at most one per scale.
     pub classification: Vec<ClassificationRule>,
 }
+
+crate::de::map_only_serde!(CatSettings);
 
 impl Default for CatSettings {
     fn default() -> Self {

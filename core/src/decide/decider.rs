@@ -102,7 +102,7 @@ crate::de::unit_enum_deserialize!(NormGrouping { All = "all", Language = "langua
 
 /// Settings of the decision step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(remote = "Self", default, deny_unknown_fields)]
 pub struct DecisionSettings {
     /// Scale scoring (the reported estimates use its method; the composite always uses
     /// the quadrature posterior of its grid and prior).
@@ -121,6 +121,8 @@ pub struct DecisionSettings {
     /// Norm group used for percentile ranks.
     pub norm_grouping: NormGrouping,
 }
+
+crate::de::map_only_serde!(DecisionSettings);
 
 impl Default for DecisionSettings {
     fn default() -> Self {

@@ -83,7 +83,7 @@ crate::de::unit_enum_deserialize!(StandardError { Expected = "expected", Observe
 /// Scoring settings. The defaults are those of R `mirt`'s `fscores`: 61 quadrature
 /// points on [−6, 6], a standard normal prior, modal estimates bounded to ±20.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(remote = "Self", deny_unknown_fields, default)]
 pub struct ScoringSettings {
     /// Estimator.
     pub method: Method,
@@ -96,6 +96,8 @@ pub struct ScoringSettings {
     /// SE flavour of the modal estimators.
     pub standard_error: StandardError,
 }
+
+crate::de::map_only_serde!(ScoringSettings);
 
 impl Default for ScoringSettings {
     fn default() -> Self {
