@@ -5,6 +5,9 @@
 # for the size optimization `npm ci --prefix wasm` (binaryen's wasm-opt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# sha2's compact software SHA-256 (the same digests; about 2.4 KB less gzipped than the
+# unrolled one, and the instrument checksum is computed once per load).
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS:-} --cfg sha2_backend_soft=\"compact\""
 cargo build -p bagdar-wasm --target wasm32-unknown-unknown --profile wasm-release
 wasm=target/wasm32-unknown-unknown/wasm-release/bagdar_wasm.wasm
 wasm-bindgen --target web --out-dir wasm/pkg/web "$wasm"

@@ -18,6 +18,7 @@
 pub mod batch;
 pub mod calibrate;
 pub mod cat;
+mod de;
 pub mod decide;
 pub mod error;
 pub mod fit;

@@ -12,3 +12,13 @@ use std::cmp::Ordering;
 pub(crate) fn sort_indices(order: &mut [usize], compare: &dyn Fn(usize, usize) -> Ordering) {
     order.sort_by(|&a, &b| compare(a, b));
 }
+
+/// Sorts `values` by [`f64::total_cmp`] (the same result as
+/// `values.sort_by(f64::total_cmp)`: values that compare equal are the same bits)
+/// through [`sort_indices`].
+pub(crate) fn sort_floats(values: &mut [f64]) {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    sort_indices(&mut order, &|a, b| values[a].total_cmp(&values[b]));
+    let sorted: Vec<f64> = order.iter().map(|&i| values[i]).collect();
+    values.copy_from_slice(&sorted);
+}

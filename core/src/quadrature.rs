@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// The default, 61 points on [−6, 6], is R `mirt`'s default for one dimension.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(remote = "Self", deny_unknown_fields, default)]
 pub struct Grid {
     /// Number of points (≥ 2).
     pub points: usize,
@@ -16,6 +16,8 @@ pub struct Grid {
     /// Highest point.
     pub max: f64,
 }
+
+crate::de::map_only_serde!(Grid);
 
 impl Default for Grid {
     fn default() -> Self {
@@ -54,7 +56,7 @@ impl Grid {
 }
 
 /// The population distribution of θ used as the prior.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Prior {
     /// N(mean, sd²), evaluated on the grid and normalized (as R `mirt` does).
@@ -71,6 +73,43 @@ pub enum Prior {
         /// Probabilities (non-negative, normalized on use).
         weights: Vec<f64>,
     },
+}
+
+/// Read as the derive for `#[serde(tag = "type", deny_unknown_fields)]` would, with the
+/// same errors (`crate::de`).
+impl<'de> Deserialize<'de> for Prior {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        const FIELDS: [&[&str]; 2] = [&["mean", "sd"], &["nodes", "weights"]];
+        let object = crate::de::tagged(
+            d,
+            "type",
+            &["normal", "discrete"],
+            "internally tagged enum Prior",
+        )?;
+        let (mut numbers, mut lists) = ([None; 2], [None, None]);
+        object.visit_fields(FIELDS[object.variant], &mut |i, value| {
+            if object.variant == 0 {
+                numbers[i] = Some(value.f64()?);
+            } else {
+                lists[i] = Some(value.f64s()?);
+            }
+            Ok(())
+        })?;
+        use crate::de::required;
+        let [mean, sd] = numbers;
+        let [nodes, weights] = lists;
+        Ok(if object.variant == 0 {
+            Prior::Normal {
+                mean: required(mean, "mean")?,
+                sd: required(sd, "sd")?,
+            }
+        } else {
+            Prior::Discrete {
+                nodes: required(nodes, "nodes")?,
+                weights: required(weights, "weights")?,
+            }
+        })
+    }
 }
 
 impl Default for Prior {

@@ -681,32 +681,32 @@ impl CatEngine {
         if scratch.is_empty() {
             return None;
         }
-        let order = |a: &(f64, usize), b: &(f64, usize)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
         match &self.settings.exposure {
             Exposure::None => scratch
                 .iter()
                 .copied()
-                .reduce(|a, b| if order(&b, &a).is_lt() { b } else { a })
+                .reduce(|a, b| {
+                    if criterion_order(&b, &a).is_lt() {
+                        b
+                    } else {
+                        a
+                    }
+                })
                 .map(|(_, i)| i),
             Exposure::Randomesque { top } => {
+                // The `top` best in criterion order (a total order, so the same list as
+                // any sort), by partial selection: `top` is small.
                 let k = (*top).min(scratch.len());
-                if k < scratch.len() {
-                    scratch.select_nth_unstable_by(k - 1, order);
+                for position in 0..k {
+                    move_best_to(scratch, position);
                 }
-                scratch[..k].sort_unstable_by(order);
                 Some(scratch[rng.random_range(0..k)].1)
             }
             Exposure::SympsonHetter { .. } => {
                 // Down the list in criterion order, found lazily: the lotteries usually
                 // end after a few items, so a full sort would be wasted.
                 for position in 0..scratch.len() {
-                    let mut best = position;
-                    for j in position + 1..scratch.len() {
-                        if order(&scratch[j], &scratch[best]).is_lt() {
-                            best = j;
-                        }
-                    }
-                    scratch.swap(position, best);
+                    move_best_to(scratch, position);
                     let i = scratch[position].1;
                     p.considered.push(i);
                     let k = self.exposure_k[i];
@@ -1004,4 +1004,20 @@ pub(crate) fn check_language(engine: &CatEngine, language: &str) -> Result<()> {
             context: format!(" (the instrument has {})", engine.languages.join(", ")),
         })
     }
+}
+
+/// Selection order of (criterion value, item): larger values first, ties by item.
+fn criterion_order(a: &(f64, usize), b: &(f64, usize)) -> std::cmp::Ordering {
+    b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
+}
+
+/// Swaps the first of `scratch[position..]` in [`criterion_order`] into `position`.
+fn move_best_to(scratch: &mut [(f64, usize)], position: usize) {
+    let mut best = position;
+    for j in position + 1..scratch.len() {
+        if criterion_order(&scratch[j], &scratch[best]).is_lt() {
+            best = j;
+        }
+    }
+    scratch.swap(position, best);
 }

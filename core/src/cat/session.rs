@@ -15,7 +15,7 @@ pub const SESSION_VERSION: u32 = 1;
 
 /// One administered item with its answer, as logged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct CatResponse {
     /// Item id.
     pub item: String,
@@ -27,6 +27,8 @@ pub struct CatResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
 }
+
+crate::de::map_only_serde!(CatResponse);
 
 /// One option of the item to show.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -95,9 +97,9 @@ pub struct TraceStep {
     pub estimate: Estimate,
 }
 
-/// The serialized form.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The serialized form, as read.
+#[derive(Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
 struct SessionFile {
     format: String,
     version: u32,
@@ -110,21 +112,82 @@ struct SessionFile {
     pending: Option<String>,
     /// Derived ([`StopReason`]), written for readers; recomputed on resume (read as
     /// any JSON and dropped).
-    #[serde(default, deserialize_with = "skip_derived")]
-    stop: serde_json::Value,
+    #[serde(default, rename = "stop")]
+    _stop: serde::de::IgnoredAny,
     /// Derived ([`ScaleEstimate`] per scale), written for readers; recomputed on resume
     /// (read as any JSON and dropped).
-    #[serde(default, deserialize_with = "skip_derived")]
-    estimates: serde_json::Value,
+    #[serde(default, rename = "estimates")]
+    _estimates: serde::de::IgnoredAny,
 }
 
-/// Reads a derived field as any JSON value and drops it: resuming recomputes it, and
-/// skipping it keeps a `serde_json::Value` parser out of the WASM package.
-fn skip_derived<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> std::result::Result<serde_json::Value, D::Error> {
-    serde::de::IgnoredAny::deserialize(deserializer)?;
-    Ok(serde_json::Value::Null)
+crate::de::map_only_deserialize!(SessionFile);
+
+/// The serialized form, as written: [`SessionFile`]'s fields, the derived stop and
+/// estimates last.
+#[derive(Serialize)]
+struct SessionFileOut<'a> {
+    format: &'a str,
+    version: u32,
+    instrument_checksum: &'a str,
+    language: &'a str,
+    seed: u64,
+    settings: &'a CatSettings,
+    responses: &'a [CatResponse],
+    pending: Option<&'a str>,
+    stop: Option<StopReason>,
+    estimates: Vec<SavedEstimate<'a>>,
+}
+
+/// A [`ScaleEstimate`] as saved: its fields (and those of its parts) in alphabetical
+/// order, as sessions have always been written (formerly through a
+/// `serde_json::Value`, which sorts keys; a test checks the two agree).
+#[derive(Serialize)]
+struct SavedEstimate<'a> {
+    classification: Option<SavedClassification>,
+    estimate: SavedThetaSe,
+    fallback: bool,
+    items: usize,
+    scale: &'a str,
+    stop: Option<ScaleStop>,
+}
+
+/// [`Estimate`] with its keys in alphabetical order.
+#[derive(Serialize)]
+struct SavedThetaSe {
+    se: f64,
+    status: crate::score::Status,
+    theta: f64,
+}
+
+/// [`Classification`] with its keys in alphabetical order.
+#[derive(Serialize)]
+struct SavedClassification {
+    by_test: bool,
+    cut: f64,
+    decision: super::engine::Decision,
+    log_ratio: f64,
+}
+
+impl<'a> SavedEstimate<'a> {
+    fn new(e: &'a ScaleEstimate) -> Self {
+        SavedEstimate {
+            classification: e.classification.map(|c| SavedClassification {
+                by_test: c.by_test,
+                cut: c.cut,
+                decision: c.decision,
+                log_ratio: c.log_ratio,
+            }),
+            estimate: SavedThetaSe {
+                se: e.estimate.se,
+                status: e.estimate.status,
+                theta: e.estimate.theta,
+            },
+            fallback: e.fallback,
+            items: e.items,
+            scale: &e.scale,
+            stop: e.stop,
+        }
+    }
 }
 
 /// A student's adaptive session: instrument checksum, language, seed, settings and the
@@ -412,17 +475,18 @@ impl CatSession {
     /// [`Error::InvalidSession`] if a value cannot be written (e.g. a non-finite
     /// setting; checked settings have none).
     pub fn to_json(&self) -> Result<String> {
-        let file = SessionFile {
-            format: SESSION_FORMAT.to_string(),
+        let estimates = self.estimates();
+        let file = SessionFileOut {
+            format: SESSION_FORMAT,
             version: SESSION_VERSION,
-            instrument_checksum: self.engine.checksum().to_string(),
-            language: self.language.clone(),
+            instrument_checksum: self.engine.checksum(),
+            language: &self.language,
             seed: self.seed,
-            settings: self.engine.settings().clone(),
-            responses: self.responses.clone(),
-            pending: self.pending().map(str::to_string),
-            stop: serde_json::to_value(self.progress.stop).map_err(json_error)?,
-            estimates: serde_json::to_value(self.estimates()).map_err(json_error)?,
+            settings: self.engine.settings(),
+            responses: &self.responses,
+            pending: self.pending(),
+            stop: self.progress.stop,
+            estimates: estimates.iter().map(SavedEstimate::new).collect(),
         };
         serde_json::to_string_pretty(&file).map_err(json_error)
     }

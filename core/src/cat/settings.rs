@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, HashSet};
 /// n is the number of items answered on the scale and c is [`Selection::kl_radius`].
 /// References: Lord (1980) for MFI, Chang & Ying (1996) for KL, van der Linden (1998)
 /// for posterior-weighted information.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Criterion {
     /// Maximum Fisher information at the interim estimate.
@@ -32,9 +32,11 @@ pub enum Criterion {
     Pwi,
 }
 
+crate::de::unit_enum_deserialize!(Criterion { Mfi = "mfi", Kl = "kl", Pwi = "pwi" });
+
 /// Item selection settings.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(remote = "Self", default, deny_unknown_fields)]
 pub struct Selection {
     /// The criterion.
     pub criterion: Criterion,
@@ -44,6 +46,8 @@ pub struct Selection {
     /// range (default 241, a 0.05 step on [−6, 6]).
     pub kl_points: usize,
 }
+
+crate::de::map_only_serde!(Selection);
 
 impl Default for Selection {
     fn default() -> Self {
@@ -56,7 +60,7 @@ impl Default for Selection {
 }
 
 /// How a battery is routed through its scales.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Routing {
     /// Scale blocks in the configured order: a scale is finished before the next starts.
@@ -69,10 +73,12 @@ pub enum Routing {
     RoundRobin,
 }
 
+crate::de::unit_enum_deserialize!(Routing { Blocks = "blocks", LargestSe = "largest_se", RoundRobin = "round_robin" });
+
 /// Minimum and maximum number of items of one scale (`min` defaults to 2, `max` to
 /// no limit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(remote = "Self", default, deny_unknown_fields)]
 pub struct Length {
     /// No stopping rule other than an exhausted bank ends a scale before this many items.
     pub min: usize,
@@ -81,6 +87,8 @@ pub struct Length {
     pub max: Option<usize>,
 }
 
+crate::de::map_only_serde!(Length);
+
 impl Default for Length {
     fn default() -> Self {
         Length { min: 2, max: None }
@@ -88,7 +96,7 @@ impl Default for Length {
 }
 
 /// Exposure control.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
 #[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Exposure {
     /// None: always the best item.
@@ -108,8 +116,40 @@ pub enum Exposure {
     },
 }
 
+/// Read as the derive for `#[serde(tag = "method", deny_unknown_fields)]` would, with
+/// the same errors (`crate::de`); like the derive, `none` ignores other fields.
+impl<'de> Deserialize<'de> for Exposure {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let object = crate::de::tagged(
+            d,
+            "method",
+            &["none", "randomesque", "sympson_hetter"],
+            "internally tagged enum Exposure",
+        )?;
+        let mut top = None;
+        let mut parameters = None;
+        match object.variant {
+            0 => return Ok(Exposure::None),
+            1 => object.visit_fields(&["top"], &mut |_, value| {
+                top = Some(value.usize()?);
+                Ok(())
+            })?,
+            _ => object.visit_fields(&["parameters"], &mut |_, value| {
+                parameters = Some(value.f64_map()?);
+                Ok(())
+            })?,
+        }
+        Ok(match (top, parameters) {
+            (Some(top), _) => Exposure::Randomesque { top },
+            (_, Some(parameters)) => Exposure::SympsonHetter { parameters },
+            _ if object.variant == 1 => return Err(serde::de::Error::missing_field("top")),
+            _ => return Err(serde::de::Error::missing_field("parameters")),
+        })
+    }
+}
+
 /// The sequential test of a classification rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum ClassificationMethod {
     /// Wald's SPRT with an indifference region (Eggen 1999).
@@ -118,6 +158,8 @@ pub enum ClassificationMethod {
     /// The generalized likelihood ratio (Thompson 2009).
     Glr,
 }
+
+crate::de::unit_enum_deserialize!(ClassificationMethod { Sprt = "sprt", Glr = "glr" });
 
 /// Where a classification cut comes from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -144,7 +186,7 @@ pub enum CutSource {
 /// α = P(above | θ₁), β = P(below | θ₂). GLR maxima are taken on the scoring grid and at
 /// θ₁, θ₂. References: Wald (1947); Eggen (1999); Thompson (2009).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct ClassificationRule {
     /// Scale id.
     pub scale: String,
@@ -161,9 +203,11 @@ pub struct ClassificationRule {
     pub beta: f64,
 }
 
+crate::de::map_only_serde!(ClassificationRule);
+
 /// Interim estimation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(remote = "Self", default, deny_unknown_fields)]
 pub struct Estimation {
     /// Method, grid, prior and bounds (EAP by default).
     pub scoring: ScoringSettings,
@@ -174,6 +218,8 @@ pub struct Estimation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub start: Option<f64>,
 }
+
+crate::de::map_only_serde!(Estimation);
 
 impl Default for Estimation {
     fn default() -> Self {
@@ -199,7 +245,7 @@ impl Default for Estimation {
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(remote = "Self", default, deny_unknown_fields)]
 pub struct CatSettings {
     /// Item selection.
     pub selection: Selection,
@@ -232,6 +278,8 @@ pub struct CatSettings {
     /// Classification stopping rules, at most one per scale.
     pub classification: Vec<ClassificationRule>,
 }
+
+crate::de::map_only_serde!(CatSettings);
 
 impl Default for CatSettings {
     fn default() -> Self {

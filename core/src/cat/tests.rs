@@ -89,6 +89,40 @@ fn settings_round_trip_through_json() {
     settings.check(&demo()).unwrap();
 }
 
+/// The saved stop and estimates are those of the session, every field written (the
+/// golden session, tests/golden/cat/demo-session.json, checks the exact text).
+#[test]
+fn saved_sessions_carry_the_derived_state() {
+    let instrument = demo();
+    let settings = CatSettings::from_json(
+        r#"{"classification": [{"scale": "caring", "cut": {"theta": 0.25}, "method": "glr",
+            "indifference": 0.5, "alpha": 0.1, "beta": 0.1}], "max_total": 12}"#,
+    )
+    .unwrap();
+    let mut session = CatSession::start(&instrument, settings, "en", 7).unwrap();
+    while let Some(next) = session.next_item(&instrument).unwrap() {
+        let saved: serde_json::Value = serde_json::from_str(&session.to_json().unwrap()).unwrap();
+        assert_eq!(
+            saved["estimates"],
+            serde_json::to_value(session.estimates()).unwrap()
+        );
+        assert_eq!(
+            saved["stop"],
+            serde_json::to_value(session.stop_reason()).unwrap()
+        );
+        let value = next.options[next.options.len() - 1].value;
+        session
+            .answer(&instrument, &next.item, value, None)
+            .unwrap();
+    }
+    let saved: serde_json::Value = serde_json::from_str(&session.to_json().unwrap()).unwrap();
+    assert_eq!(
+        saved["estimates"],
+        serde_json::to_value(session.estimates()).unwrap()
+    );
+    assert_eq!(saved["stop"], "max_total");
+}
+
 #[test]
 fn switched_off_stops_round_trip() {
     let settings = CatSettings {

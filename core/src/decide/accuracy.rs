@@ -342,7 +342,7 @@ pub fn choose_cut(
         ));
     }
     let mut means: Vec<f64> = composites.iter().map(|c| c.mean()).collect();
-    means.sort_by(f64::total_cmp);
+    crate::order::sort_floats(&mut means);
     let n = means.len();
     let spread = composites.iter().map(|c| c.sd()).fold(0.0, f64::max);
     let (low, high) = (

@@ -86,7 +86,7 @@ impl std::str::FromStr for Tier {
 }
 
 /// Which norm group a student is compared with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NormGrouping {
     /// The whole norm sample.
@@ -98,9 +98,11 @@ pub enum NormGrouping {
     Region,
 }
 
+crate::de::unit_enum_deserialize!(NormGrouping { All = "all", Language = "language", Region = "region" });
+
 /// Settings of the decision step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(remote = "Self", default, deny_unknown_fields)]
 pub struct DecisionSettings {
     /// Scale scoring (the reported estimates use its method; the composite always uses
     /// the quadrature posterior of its grid and prior).
@@ -119,6 +121,8 @@ pub struct DecisionSettings {
     /// Norm group used for percentile ranks.
     pub norm_grouping: NormGrouping,
 }
+
+crate::de::map_only_serde!(DecisionSettings);
 
 impl Default for DecisionSettings {
     fn default() -> Self {

@@ -52,12 +52,15 @@ pub enum Argument {
 
 /// An explanation key and its arguments, as the decision carries it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ExplanationKey {
     /// Key into the explanation texts, e.g. `tier.recommended`.
     pub key: String,
     /// Values of the placeholders, by name.
     pub arguments: BTreeMap<String, Argument>,
 }
+
+crate::de::map_only_serde!(ExplanationKey);
 
 impl ExplanationKey {
     /// A key without arguments.
@@ -103,7 +106,7 @@ impl std::str::FromStr for Audience {
 /// Texts of one key: for the student, and optionally a fuller one for the counselor;
 /// each maps a language code to a text with `{placeholder}`s.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct ExplanationText {
     /// Language → text for the student.
     pub student: BTreeMap<String, String>,
@@ -111,6 +114,8 @@ pub struct ExplanationText {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counselor: Option<BTreeMap<String, String>>,
 }
+
+crate::de::map_only_serde!(ExplanationText);
 
 /// The explanation texts (a data file).
 ///
@@ -132,13 +137,15 @@ pub struct ExplanationText {
 /// # Ok::<(), bagdar::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct Explanations {
     /// Languages every text has.
     pub languages: Vec<String>,
     /// Key → texts.
     pub texts: BTreeMap<String, ExplanationText>,
 }
+
+crate::de::map_only_serde!(Explanations);
 
 fn invalid(location: impl Into<String>, message: impl Into<String>) -> Error {
     Error::InvalidDecisionData {

@@ -61,7 +61,7 @@ pub fn stanine(percentile_rank: f64) -> u8 {
 /// # Ok::<(), bagdar::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct NormTable {
     /// Number of scores N.
     pub sample_size: u64,
@@ -74,6 +74,8 @@ pub struct NormTable {
     /// SD of the scores (divisor N).
     pub sd: f64,
 }
+
+crate::de::map_only_serde!(NormTable);
 
 fn round(x: f64) -> f64 {
     // Divide by the whole number of steps per unit so that k/100 is the nearest double
@@ -177,7 +179,7 @@ impl NormTable {
 
 /// The norms of one profile composite.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct CompositeNorm {
     /// Distribution of the composite's posterior means (for percentile ranks).
     pub table: NormTable,
@@ -189,9 +191,11 @@ pub struct CompositeNorm {
     pub latent_sd: f64,
 }
 
+crate::de::map_only_serde!(CompositeNorm);
+
 /// Who a norm group is: all students, or one language form and/or region.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(remote = "Self", default, deny_unknown_fields)]
 pub struct GroupLabel {
     /// Answer language, when the group is one language form.
     pub language: Option<String>,
@@ -199,9 +203,11 @@ pub struct GroupLabel {
     pub region: Option<String>,
 }
 
+crate::de::map_only_serde!(GroupLabel);
+
 /// The norm tables of one group.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct NormGroup {
     /// Which students.
     pub group: GroupLabel,
@@ -213,9 +219,11 @@ pub struct NormGroup {
     pub composites: BTreeMap<String, CompositeNorm>,
 }
 
+crate::de::map_only_serde!(NormGroup);
+
 /// Norms of an instrument, as stored in a data file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct Norms {
     /// Instrument id.
     pub instrument: String,
@@ -228,6 +236,8 @@ pub struct Norms {
     /// The groups; the one with an empty label is the whole sample.
     pub groups: Vec<NormGroup>,
 }
+
+crate::de::map_only_serde!(Norms);
 
 impl Norms {
     /// Reads norms from JSON and checks the tables.

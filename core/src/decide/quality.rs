@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// Thresholds of the quality flags. Defaults are documented on each field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(remote = "Self", default, deny_unknown_fields)]
 pub struct QualitySettings {
     /// A scale counts as straight-lined when its longest run of identical raw answers
     /// (Likert items of the scale in instrument order, a blank breaks the run) covers
@@ -33,6 +33,8 @@ pub struct QualitySettings {
     /// Flag when the seconds per answered item fall below this. Default 2.0.
     pub min_seconds_per_item: f64,
 }
+
+crate::de::map_only_serde!(QualitySettings);
 
 impl Default for QualitySettings {
     fn default() -> Self {
@@ -95,7 +97,7 @@ impl QualitySettings {
 
 /// Two items worded in opposite directions (an item and its reverse-worded twin).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct ItemPair {
     /// Item id.
     pub first: String,
@@ -103,10 +105,12 @@ pub struct ItemPair {
     pub second: String,
 }
 
+crate::de::map_only_serde!(ItemPair);
+
 /// A data file of opposite-worded item pairs for one instrument
 /// (`data/quality/kasip-demo-pairs.json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct ItemPairs {
     /// Instrument id the pairs belong to.
     pub instrument: String,
@@ -116,6 +120,8 @@ pub struct ItemPairs {
     /// The pairs.
     pub pairs: Vec<ItemPair>,
 }
+
+crate::de::map_only_serde!(ItemPairs);
 
 impl ItemPairs {
     /// Reads the JSON data file.

@@ -11,7 +11,7 @@ pub type Text = BTreeMap<String, String>;
 /// An instrument file as written: metadata, scales, items and profession profiles.
 /// [`super::Instrument::from_json`] parses and validates it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct InstrumentDefinition {
     /// Format version; this build reads 1.
     pub format_version: u32,
@@ -41,8 +41,10 @@ pub struct InstrumentDefinition {
     pub profiles: Vec<Profile>,
 }
 
+crate::de::map_only_serde!(InstrumentDefinition);
+
 /// What a scale measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ScaleKind {
     /// Vocational interest (RIASEC).
@@ -53,9 +55,11 @@ pub enum ScaleKind {
     Aptitude,
 }
 
+crate::de::unit_enum_deserialize!(ScaleKind { Interest = "interest", Disposition = "disposition", Aptitude = "aptitude" });
+
 /// A scale.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct ScaleDefinition {
     /// Identifier, referenced by items and profiles.
     pub id: String,
@@ -68,9 +72,11 @@ pub struct ScaleDefinition {
     pub description: Text,
 }
 
+crate::de::map_only_serde!(ScaleDefinition);
+
 /// One answer option.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct AnswerOption {
     /// The value recorded in response files.
     pub value: i64,
@@ -78,9 +84,11 @@ pub struct AnswerOption {
     pub text: Text,
 }
 
+crate::de::map_only_serde!(AnswerOption);
+
 /// An item.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct ItemDefinition {
     /// Identifier; also the response-file column name.
     pub id: String,
@@ -107,9 +115,11 @@ pub struct ItemDefinition {
     pub model: ItemModel,
 }
 
+crate::de::map_only_serde!(ItemDefinition);
+
 /// A profession profile: a weighted composite of scales and a decision rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct Profile {
     /// Identifier, e.g. `teacher`.
     pub id: String,
@@ -127,15 +137,19 @@ pub struct Profile {
     pub tiers: Tiers,
 }
 
+crate::de::map_only_serde!(Profile);
+
 /// One scale of a profile composite.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct Component {
     /// Scale id.
     pub scale: String,
     /// Weight (> 0).
     pub weight: f64,
 }
+
+crate::de::map_only_serde!(Component);
 
 /// Where the cut on a composite lies.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -149,13 +163,15 @@ pub enum Cut {
 
 /// Tier thresholds on P(composite > cut).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct Tiers {
     /// P ≥ this: recommended.
     pub recommended: f64,
     /// P ≤ this: not indicated (between the two: borderline).
     pub not_indicated: f64,
 }
+
+crate::de::map_only_serde!(Tiers);
 
 impl Default for Tiers {
     fn default() -> Self {

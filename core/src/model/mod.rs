@@ -192,7 +192,7 @@ impl Scaling {
 /// assert_eq!(m.categories(), 2);
 /// assert_eq!(m.difficulty(), Some(0.5));
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(tag = "type", deny_unknown_fields)]
 pub enum ItemModel {
     /// Rasch: P(1) = σ(θ + d).
@@ -269,6 +269,95 @@ pub enum ItemModel {
         /// Thresholds τ_1 … τ_{K−1}, shared by a scale's RSM items in calibration.
         thresholds: Vec<f64>,
     },
+}
+
+/// Read as the derive for `#[serde(tag = "type", deny_unknown_fields)]` would, with the
+/// same errors (`crate::de`), without its per-variant buffered deserializers.
+impl<'de> Deserialize<'de> for ItemModel {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        const VARIANTS: &[&str] = &[
+            "rasch", "1pl", "2pl", "3pl", "4pl", "grm", "gpcm", "pcm", "rsm",
+        ];
+        let object = crate::de::tagged(d, "type", VARIANTS, "internally tagged enum ItemModel")?;
+        item_model(&object)
+    }
+}
+
+/// An [`ItemModel`] from its tagged object, with the derive's errors.
+fn item_model<E: serde::de::Error>(
+    object: &crate::de::Tagged,
+) -> std::result::Result<ItemModel, E> {
+    use crate::de::required;
+    const FIELDS: [&[&str]; 9] = [
+        &["intercept"],
+        &["slope", "intercept"],
+        &["slope", "intercept"],
+        &["slope", "intercept", "guessing"],
+        &["slope", "intercept", "guessing", "upper"],
+        &["slope", "intercepts"],
+        &["slope", "intercepts"],
+        &["intercepts"],
+        &["intercept", "thresholds"],
+    ];
+    let names = FIELDS[object.variant];
+    // slope, intercept, guessing, upper; intercepts or thresholds.
+    let mut number = [None; 4];
+    let mut list = None;
+    object.visit_fields(names, &mut |i, value| {
+        match names[i] {
+            "intercepts" | "thresholds" => list = Some(value.f64s()?),
+            name => {
+                let slot = ["slope", "intercept", "guessing", "upper"]
+                    .iter()
+                    .position(|n| *n == name)
+                    .unwrap_or(0);
+                number[slot] = Some(value.f64()?);
+            }
+        }
+        Ok(())
+    })?;
+    let [slope, intercept, guessing, upper] = number;
+    // Missing fields in declaration order, as the derive reports them.
+    Ok(match object.variant {
+        0 => ItemModel::Rasch {
+            intercept: required(intercept, "intercept")?,
+        },
+        1 | 2 => {
+            let slope = required(slope, "slope")?;
+            let intercept = required(intercept, "intercept")?;
+            if object.variant == 1 {
+                ItemModel::OnePl { slope, intercept }
+            } else {
+                ItemModel::TwoPl { slope, intercept }
+            }
+        }
+        3 => ItemModel::ThreePl {
+            slope: required(slope, "slope")?,
+            intercept: required(intercept, "intercept")?,
+            guessing: required(guessing, "guessing")?,
+        },
+        4 => ItemModel::FourPl {
+            slope: required(slope, "slope")?,
+            intercept: required(intercept, "intercept")?,
+            guessing: required(guessing, "guessing")?,
+            upper: required(upper, "upper")?,
+        },
+        5 => ItemModel::Graded {
+            slope: required(slope, "slope")?,
+            intercepts: required(list, "intercepts")?,
+        },
+        6 => ItemModel::Gpcm {
+            slope: required(slope, "slope")?,
+            intercepts: required(list, "intercepts")?,
+        },
+        7 => ItemModel::Pcm {
+            intercepts: required(list, "intercepts")?,
+        },
+        _ => ItemModel::RatingScale {
+            intercept: required(intercept, "intercept")?,
+            thresholds: required(list, "thresholds")?,
+        },
+    })
 }
 
 /// The model family of an item, without parameters.

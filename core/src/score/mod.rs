@@ -22,7 +22,7 @@ use crate::response::{MISSING, ResponseMatrix};
 use serde::{Deserialize, Serialize};
 
 /// Scoring method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
     /// Expected a posteriori (posterior mean) with posterior SD (Bock & Mislevy 1982).
@@ -35,6 +35,8 @@ pub enum Method {
     /// Warm's (1989) weighted likelihood estimate.
     Wle,
 }
+
+crate::de::unit_enum_deserialize!(Method { Eap = "eap", Map = "map", Ml = "ml", Wle = "wle" });
 
 impl Method {
     /// Lower-case name (`"eap"`, …).
@@ -66,7 +68,7 @@ impl std::str::FromStr for Method {
 }
 
 /// Which information the SE of a modal estimate (MAP, ML, WLE) uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum StandardError {
     /// Expected (Fisher) test information at θ̂: SE = 1/√I(θ̂) (MAP: 1/√(I + 1/σ²)).
@@ -76,10 +78,12 @@ pub enum StandardError {
     Observed,
 }
 
+crate::de::unit_enum_deserialize!(StandardError { Expected = "expected", Observed = "observed" });
+
 /// Scoring settings. The defaults are those of R `mirt`'s `fscores`: 61 quadrature
 /// points on [−6, 6], a standard normal prior, modal estimates bounded to ±20.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(remote = "Self", deny_unknown_fields, default)]
 pub struct ScoringSettings {
     /// Estimator.
     pub method: Method,
@@ -92,6 +96,8 @@ pub struct ScoringSettings {
     /// SE flavour of the modal estimators.
     pub standard_error: StandardError,
 }
+
+crate::de::map_only_serde!(ScoringSettings);
 
 impl Default for ScoringSettings {
     fn default() -> Self {
