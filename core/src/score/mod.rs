@@ -195,6 +195,9 @@ pub struct Scorer {
     quadrature: Quadrature,
     table: LogTable,
     information: Vec<f64>,
+    /// The objective tabulated on the scan grid of non-concave rows (modal methods),
+    /// built on first use.
+    scan: std::sync::OnceLock<Option<point::ScanTable>>,
 }
 
 impl Scorer {
@@ -245,6 +248,7 @@ impl Scorer {
             quadrature,
             table,
             information,
+            scan: std::sync::OnceLock::new(),
         })
     }
 
@@ -286,6 +290,10 @@ impl Scorer {
             table: &self.table,
             log_prior: self.quadrature.log_weights(),
             information: &self.information,
+            scan: self
+                .scan
+                .get_or_init(|| point::ScanTable::new(&self.items, &self.settings))
+                .as_ref(),
         }
     }
 
