@@ -284,6 +284,26 @@ impl Scorer {
         }
     }
 
+    /// θ̂ of one row (already checked) with the configured method: the `theta` of
+    /// [`Scorer::score_row`], bit for bit, without computing the standard error of a
+    /// modal estimate.
+    pub(crate) fn theta_row(&self, row: &[u8]) -> f64 {
+        match self.settings.method {
+            Method::Eap => self.score_row(row).theta,
+            method => {
+                point::estimate_with(
+                    &self.items,
+                    row,
+                    method,
+                    &self.settings,
+                    Some(&self.grid_start()),
+                    false,
+                )
+                .theta
+            }
+        }
+    }
+
     fn grid_start(&self) -> point::GridStart<'_> {
         point::GridStart {
             nodes: self.quadrature.nodes(),

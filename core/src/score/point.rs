@@ -200,6 +200,19 @@ pub(crate) fn estimate(
     settings: &ScoringSettings,
     grid: Option<&GridStart>,
 ) -> Estimate {
+    estimate_with(items, row, method, settings, grid, true)
+}
+
+/// [`estimate`]; without `standard_error` the SE of a regular estimate is left NaN
+/// (callers that need only θ̂ skip one pass over the items).
+pub(crate) fn estimate_with(
+    items: &[ResponseFunction],
+    row: &[u8],
+    method: Method,
+    settings: &ScoringSettings,
+    grid: Option<&GridStart>,
+    standard_error: bool,
+) -> Estimate {
     let (answered, all_min, all_max) = extremes(items, row);
     if answered == 0 {
         return match (method, &settings.prior) {
@@ -240,7 +253,11 @@ pub(crate) fn estimate(
     };
     Estimate {
         theta,
-        se: problem.standard_error(theta),
+        se: if standard_error {
+            problem.standard_error(theta)
+        } else {
+            f64::NAN
+        },
         status: if at_bound { Status::Bound } else { Status::Ok },
     }
 }
