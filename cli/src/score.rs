@@ -7,7 +7,7 @@ use anyhow::{Context, anyhow};
 use bagdar::batch::{Record, Reject};
 use bagdar::decide::{
     ClassificationTally, Decider, DecisionSettings, GroupLabel, NormGrouping, Norms, ProfileResult,
-    StudentDecision,
+    StudentDecision, Tier,
 };
 use bagdar::response::ResponseMatrix;
 use bagdar::score::{Estimate, Method, ScoringSettings};
@@ -248,55 +248,78 @@ pub fn score(args: ScoreArgs) -> Result<(), Failure> {
             .flat_map(|r| r.responses.iter().copied())
             .collect();
         let matrix = ResponseMatrix::new(chunk.len(), items, data)?;
-        let scores = match &decider {
-            Some(d) => {
-                let groups: Vec<GroupLabel> = chunk
-                    .iter()
-                    .map(|r| GroupLabel {
-                        language: r.language.clone(),
-                        region: r.region.clone(),
-                    })
-                    .collect();
-                let decisions = d.decide_batch(&matrix, None, Some(&groups))?.students;
-                // The classification tallies add the rows in file order.
-                for decision in &decisions {
-                    for (profile, tally) in profiles.iter().zip(tallies.iter_mut()) {
-                        tally.add(profile_result(decision, profile)?);
+        // Scale scores for the whole chunk; decisions row by row inside the render
+        // blocks, so that only the rows being rendered hold a decision document.
+        let scales = match &decider {
+            Some(_) => Vec::new(),
+            None => battery.score(&matrix)?,
+        };
+        let csv = out.is_csv();
+        let blocks: Vec<RenderedBlock> = (0..chunk.len())
+            .collect::<Vec<_>>()
+            .par_chunks(RENDER_BLOCK)
+            .map(|block| {
+                let mut rendered = RenderedBlock {
+                    csv: CsvBlock::default(),
+                    cells: Vec::new(),
+                    tallies: Vec::new(),
+                };
+                for &p in block {
+                    let record = &chunk[p];
+                    let decision = match &decider {
+                        Some(d) => {
+                            let group = GroupLabel {
+                                language: record.language.clone(),
+                                region: record.region.clone(),
+                            };
+                            Some(d.decide_record(p, matrix.row(p), None, &group)?)
+                        }
+                        None => None,
+                    };
+                    let scores = match &decision {
+                        Some(d) => {
+                            for profile in columns.profiles {
+                                let r = profile_result(d, profile)?;
+                                rendered
+                                    .tallies
+                                    .push((r.composite_mean, r.p_above_cut, r.tier));
+                            }
+                            RowScores::Decision(d)
+                        }
+                        None => RowScores::Scales(&scales, p),
+                    };
+                    if csv {
+                        render_row(&mut rendered.csv, record, scores, &columns)?;
+                        rendered.csv.end_row();
+                    } else {
+                        let mut line: Vec<Cell> = Vec::new();
+                        render_row(&mut line, record, scores, &columns)?;
+                        rendered.cells.push(line);
                     }
                 }
-                Scores::Decisions(decisions)
+                Ok(rendered)
+            })
+            .collect::<anyhow::Result<_>>()?;
+        // In file order: the classification tallies, then the rows.
+        for block in blocks {
+            for row in block.tallies.chunks(tallies.len().max(1)) {
+                for (tally, &(mean, p, tier)) in tallies.iter_mut().zip(row) {
+                    tally.add_values(mean, p, tier);
+                }
             }
-            None => Scores::Scales(battery.score(&matrix)?),
-        };
-        if out.is_csv() {
-            // Rows are rendered to CSV text in parallel blocks, written in order.
-            let blocks: Vec<Vec<u8>> = (0..chunk.len())
-                .collect::<Vec<_>>()
-                .par_chunks(RENDER_BLOCK)
-                .map(|block| {
-                    let mut csv = CsvBlock::default();
-                    for &p in block {
-                        render_row(&mut csv, &chunk[p], p, &scores, &columns)?;
-                        csv.end_row();
-                    }
-                    csv.finish()
-                })
-                .collect::<anyhow::Result<_>>()?;
-            for block in &blocks {
-                out.write_csv_rows(block)?;
-            }
-        } else {
-            for (p, record) in chunk.iter().enumerate() {
-                let mut line: Vec<Cell> = Vec::new();
-                render_row(&mut line, record, p, &scores, &columns)?;
-                out.write_row(&line)?;
+            if csv {
+                out.write_csv_rows(&block.csv.finish()?)?;
+            } else {
+                for line in &block.cells {
+                    out.write_row(line)?;
+                }
             }
         }
         Ok(chunk.len() as u64)
     };
     // A reader thread parses the file a chunk ahead (CSV fields and UTF-8 checks) while
     // the current chunk is checked, scored and rendered on the rayon threads.
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<TextRow>>(1);
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<TextRow>>(0);
     let outcome = std::thread::scope(|scope| -> anyhow::Result<()> {
         scope.spawn(move || {
             let mut records = records;
@@ -408,10 +431,19 @@ enum Rejection {
     Unreadable(u64, String),
 }
 
-/// The scores of a chunk: per scale and row, or one decision per row.
-enum Scores {
-    Scales(Vec<Vec<Estimate>>),
-    Decisions(Vec<StudentDecision>),
+/// The scores of one output row: row p of the chunk's scale scores, or its decision.
+#[derive(Clone, Copy)]
+enum RowScores<'a> {
+    Scales(&'a [Vec<Estimate>], usize),
+    Decision(&'a StudentDecision),
+}
+
+/// One block of output rows, rendered in parallel: CSV bytes or spreadsheet cells, and
+/// each row's (composite mean, P, tier) per profile for the tallies.
+struct RenderedBlock {
+    csv: CsvBlock,
+    cells: Vec<Vec<Cell>>,
+    tallies: Vec<(f64, f64, Tier)>,
 }
 
 /// What every output row shares.
@@ -433,12 +465,11 @@ fn profile_result<'d>(
         .context("a decision lacks a profile")
 }
 
-/// One output row (row `p` of the chunk), cell by cell.
+/// One output row, cell by cell.
 fn render_row(
     sink: &mut impl RowSink,
     record: &Record,
-    p: usize,
-    scores: &Scores,
+    scores: RowScores,
     columns: &Columns,
 ) -> anyhow::Result<()> {
     sink.text(&record.student_id);
@@ -446,8 +477,7 @@ fn render_row(
     sink.text(record.school.as_deref().unwrap_or(""));
     sink.text(record.language.as_deref().unwrap_or(""));
     match scores {
-        Scores::Decisions(decisions) => {
-            let d = &decisions[p];
+        RowScores::Decision(d) => {
             for scale in &d.scales {
                 push_estimate(sink, &scale.estimate);
             }
@@ -470,7 +500,7 @@ fn render_row(
             let flags: Vec<&str> = d.quality.iter().map(|f| f.key()).collect();
             sink.text(&flags.join(";"));
         }
-        Scores::Scales(scales) => {
+        RowScores::Scales(scales, p) => {
             for scale in scales {
                 push_estimate(sink, &scale[p]);
             }
