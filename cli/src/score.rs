@@ -106,8 +106,8 @@ pub struct ScoreArgs {
     /// Classification-quality summary JSON. Default: <output>.summary.json
     #[arg(long)]
     summary: Option<PathBuf>,
-    /// Rows read and scored per chunk (memory stays flat whatever the file size). Default 4096,
-    /// or 2048 with decisions (each decision document is a few kilobytes).
+    /// Rows read and scored per chunk (memory stays flat whatever the file size). Default
+    /// 4096, or 2048 with decisions.
     #[arg(long)]
     chunk: Option<usize>,
     /// No progress bar and no summary on standard error.
