@@ -157,6 +157,7 @@ pub fn report(args: ReportArgs) -> Result<(), Failure> {
                 args.scores.display()
             )
         })?;
+        let fields: Vec<&str> = fields.iter().collect();
         let student = layout
             .read(row_number, &fields)
             .with_context(|| args.scores.display().to_string())?;

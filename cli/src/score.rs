@@ -1,16 +1,18 @@
 //! `bagdar simulate` and `bagdar score`.
 
-use crate::output::{AtomicFile, Cell, TableWriter};
-use crate::table::{self, Table, TableArgs};
+use crate::output::{AtomicFile, Cell, CsvBlock, RowSink, TableWriter};
+use crate::table::{self, Table, TableArgs, TextRow};
 use crate::{Failure, load_instrument};
 use anyhow::{Context, anyhow};
 use bagdar::batch::{Record, Reject};
 use bagdar::decide::{
-    ClassificationTally, Decider, DecisionSettings, GroupLabel, NormGrouping, Norms,
+    ClassificationTally, Decider, DecisionSettings, GroupLabel, NormGrouping, Norms, ProfileResult,
+    StudentDecision, Tier,
 };
 use bagdar::response::ResponseMatrix;
 use bagdar::score::{Estimate, Method, ScoringSettings};
 use bagdar::simulate::{CohortSettings, CohortStream};
+use rayon::prelude::*;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -104,8 +106,8 @@ pub struct ScoreArgs {
     /// Classification-quality summary JSON. Default: <output>.summary.json
     #[arg(long)]
     summary: Option<PathBuf>,
-    /// Rows scored per chunk (memory stays flat whatever the file size). Default 16384,
-    /// or 2048 with decisions (each decision document is a few kilobytes).
+    /// Rows read and scored per chunk (memory stays flat whatever the file size). Default
+    /// 4096, or 2048 with decisions.
     #[arg(long)]
     chunk: Option<usize>,
     /// No progress bar and no summary on standard error.
@@ -224,10 +226,19 @@ pub fn score(args: ScoreArgs) -> Result<(), Failure> {
     let (mut read, mut scored, mut rejected) = (0u64, 0u64, 0u64);
     let chunk_rows = args
         .chunk
-        .unwrap_or(if decider.is_some() { 2048 } else { 16_384 })
+        .unwrap_or(if decider.is_some() { 2048 } else { 4096 })
         .max(1);
-    let mut chunk: Vec<Record> = Vec::with_capacity(chunk_rows);
-    let mut flush = |chunk: &mut Vec<Record>, out: &mut TableWriter| -> anyhow::Result<u64> {
+    let columns = Columns {
+        profiles: &profiles,
+        with_norms,
+        method: method.name(),
+        checksum: instrument.checksum(),
+    };
+    // Score the accepted rows of one chunk and write their output rows in order.
+    let flush = |chunk: &[Record],
+                 out: &mut TableWriter,
+                 tallies: &mut [ClassificationTally]|
+     -> anyhow::Result<u64> {
         if chunk.is_empty() {
             return Ok(0);
         }
@@ -237,99 +248,127 @@ pub fn score(args: ScoreArgs) -> Result<(), Failure> {
             .flat_map(|r| r.responses.iter().copied())
             .collect();
         let matrix = ResponseMatrix::new(chunk.len(), items, data)?;
-        let decisions = match &decider {
-            Some(d) => {
-                let groups: Vec<GroupLabel> = chunk
-                    .iter()
-                    .map(|r| GroupLabel {
-                        language: r.language.clone(),
-                        region: r.region.clone(),
-                    })
-                    .collect();
-                Some(d.decide_batch(&matrix, None, Some(&groups))?.students)
-            }
-            None => None,
-        };
-        let scores = match &decisions {
+        // Scale scores for the whole chunk; decisions row by row inside the render
+        // blocks, so that only the rows being rendered hold a decision document.
+        let scales = match &decider {
             Some(_) => Vec::new(),
             None => battery.score(&matrix)?,
         };
-        for (p, record) in chunk.iter().enumerate() {
-            let mut line: Vec<Cell> = vec![
-                Cell::text(&record.student_id),
-                Cell::text(record.region.as_deref().unwrap_or("")),
-                Cell::text(record.school.as_deref().unwrap_or("")),
-                Cell::text(record.language.as_deref().unwrap_or("")),
-            ];
-            match &decisions {
-                Some(decisions) => {
-                    let d = &decisions[p];
-                    for scale in &d.scales {
-                        push_estimate(&mut line, &scale.estimate);
-                    }
-                    for (profile, tally) in profiles.iter().zip(tallies.iter_mut()) {
-                        let r = d
-                            .profiles
-                            .iter()
-                            .find(|r| &r.profile == profile)
-                            .context("a decision lacks a profile")?;
-                        tally.add(r);
-                        line.push(Cell::number(r.composite_mean));
-                        line.push(Cell::number(r.composite_sd));
-                        line.push(Cell::number(r.p_above_cut));
-                        line.push(r.tier.name().into());
-                        if with_norms {
-                            line.push(Cell::number(r.percentile.unwrap_or(f64::NAN)));
-                            line.push(r.stanine.map_or(Cell::Text(String::new()), |s| {
-                                Cell::Integer(i64::from(s))
-                            }));
+        let csv = out.is_csv();
+        let blocks: Vec<RenderedBlock> = (0..chunk.len())
+            .collect::<Vec<_>>()
+            .par_chunks(RENDER_BLOCK)
+            .map(|block| {
+                let mut rendered = RenderedBlock {
+                    csv: CsvBlock::default(),
+                    cells: Vec::new(),
+                    tallies: Vec::new(),
+                };
+                for &p in block {
+                    let record = &chunk[p];
+                    let decision = match &decider {
+                        Some(d) => {
+                            let group = GroupLabel {
+                                language: record.language.clone(),
+                                region: record.region.clone(),
+                            };
+                            Some(d.decide_record(p, matrix.row(p), None, &group)?)
                         }
+                        None => None,
+                    };
+                    let scores = match &decision {
+                        Some(d) => {
+                            for profile in columns.profiles {
+                                let r = profile_result(d, profile)?;
+                                rendered
+                                    .tallies
+                                    .push((r.composite_mean, r.p_above_cut, r.tier));
+                            }
+                            RowScores::Decision(d)
+                        }
+                        None => RowScores::Scales(&scales, p),
+                    };
+                    if csv {
+                        render_row(&mut rendered.csv, record, scores, &columns)?;
+                        rendered.csv.end_row();
+                    } else {
+                        let mut line: Vec<Cell> = Vec::new();
+                        render_row(&mut line, record, scores, &columns)?;
+                        rendered.cells.push(line);
                     }
-                    line.push(d.ranking.first().cloned().unwrap_or_default().into());
-                    line.push(d.caution.to_string().into());
-                    let flags: Vec<&str> = d.quality.iter().map(|f| f.key()).collect();
-                    line.push(flags.join(";").into());
                 }
-                None => {
-                    for scale in &scores {
-                        push_estimate(&mut line, &scale[p]);
-                    }
+                Ok(rendered)
+            })
+            .collect::<anyhow::Result<_>>()?;
+        // In file order: the classification tallies, then the rows.
+        for block in blocks {
+            for row in block.tallies.chunks(tallies.len().max(1)) {
+                for (tally, &(mean, p, tier)) in tallies.iter_mut().zip(row) {
+                    tally.add_values(mean, p, tier);
                 }
             }
-            line.push(method.name().into());
-            line.push(instrument.checksum().into());
-            out.write_row(&line)?;
+            if csv {
+                out.write_csv_rows(&block.csv.finish()?)?;
+            } else {
+                for line in &block.cells {
+                    out.write_row(line)?;
+                }
+            }
         }
-        let n = chunk.len() as u64;
-        chunk.clear();
-        Ok(n)
+        Ok(chunk.len() as u64)
     };
-    for (index, record) in records.enumerate() {
-        let row_number = index as u64 + 1;
-        read += 1;
-        let fields: Vec<String> = match record {
-            Ok(r) => r,
-            Err(e) => {
-                // An unreadable row (e.g. invalid UTF-8) is rejected, not fatal.
-                write_reject(&mut rej, row_number, None, "unreadable", &e)?;
-                rejected += 1;
-                continue;
-            }
-        };
-        match rows.read(row_number, &fields) {
-            Ok(r) => {
-                chunk.push(r);
-                if chunk.len() >= chunk_rows {
-                    scored += flush(&mut chunk, &mut out)?;
+    // A reader thread parses the file a chunk ahead (CSV fields and UTF-8 checks) while
+    // the current chunk is checked, scored and rendered on the rayon threads.
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<TextRow>>(0);
+    let outcome = std::thread::scope(|scope| -> anyhow::Result<()> {
+        scope.spawn(move || {
+            let mut records = records;
+            loop {
+                let chunk: Vec<TextRow> = records.by_ref().take(chunk_rows).collect();
+                if chunk.is_empty() || sender.send(chunk).is_err() {
+                    break;
                 }
             }
-            Err(reject) => {
-                write_reject_of(&mut rej, &reject)?;
-                rejected += 1;
+        });
+        for texts in receiver {
+            let first_row = read + 1;
+            // Every rule that depends on the row alone, in parallel; then the ids are
+            // claimed in file order, so duplicates and rejects are as row by row.
+            let checked: Vec<Result<Record, Rejection>> = texts
+                .par_iter()
+                .enumerate()
+                .map(|(i, text)| {
+                    let row_number = first_row + i as u64;
+                    match text {
+                        Ok(fields) => rows
+                            .check_fields(row_number, fields.len(), |j| fields.get(j))
+                            .map_err(Rejection::Rule),
+                        // An unreadable row (e.g. invalid UTF-8) is rejected, not fatal.
+                        Err(e) => Err(Rejection::Unreadable(row_number, e.clone())),
+                    }
+                })
+                .collect();
+            drop(texts);
+            let mut accepted = Vec::with_capacity(checked.len());
+            for result in checked {
+                read += 1;
+                match result.and_then(|r| rows.claim(r).map_err(Rejection::Rule)) {
+                    Ok(r) => accepted.push(r),
+                    Err(Rejection::Rule(reject)) => {
+                        write_reject_of(&mut rej, &reject)?;
+                        rejected += 1;
+                    }
+                    Err(Rejection::Unreadable(row_number, e)) => {
+                        write_reject(&mut rej, row_number, None, "unreadable", &e)?;
+                        rejected += 1;
+                    }
+                }
             }
+            scored += flush(&accepted, &mut out, &mut tallies)?;
         }
-    }
-    scored += flush(&mut chunk, &mut out)?;
+        Ok(())
+    });
+    outcome?;
     progress.finish_and_clear();
     debug_assert_eq!(read, scored + rejected);
     let qualities: Vec<_> = tallies.iter().filter_map(|t| t.finish().ok()).collect();
@@ -382,10 +421,100 @@ pub fn score(args: ScoreArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn push_estimate(line: &mut Vec<Cell>, e: &Estimate) {
-    line.push(Cell::number(e.theta));
-    line.push(Cell::number(e.se));
-    line.push(e.status.name().into());
+/// Output rows rendered per parallel block.
+const RENDER_BLOCK: usize = 512;
+
+/// Why a row was not scored: a rule of `bagdar::batch`, or the file could not be read
+/// there (row number and message).
+enum Rejection {
+    Rule(Reject),
+    Unreadable(u64, String),
+}
+
+/// The scores of one output row: row p of the chunk's scale scores, or its decision.
+#[derive(Clone, Copy)]
+enum RowScores<'a> {
+    Scales(&'a [Vec<Estimate>], usize),
+    Decision(&'a StudentDecision),
+}
+
+/// One block of output rows, rendered in parallel: CSV bytes or spreadsheet cells, and
+/// each row's (composite mean, P, tier) per profile for the tallies.
+struct RenderedBlock {
+    csv: CsvBlock,
+    cells: Vec<Vec<Cell>>,
+    tallies: Vec<(f64, f64, Tier)>,
+}
+
+/// What every output row shares.
+struct Columns<'a> {
+    profiles: &'a [String],
+    with_norms: bool,
+    method: &'static str,
+    checksum: &'a str,
+}
+
+fn profile_result<'d>(
+    decision: &'d StudentDecision,
+    profile: &str,
+) -> anyhow::Result<&'d ProfileResult> {
+    decision
+        .profiles
+        .iter()
+        .find(|r| r.profile == profile)
+        .context("a decision lacks a profile")
+}
+
+/// One output row, cell by cell.
+fn render_row(
+    sink: &mut impl RowSink,
+    record: &Record,
+    scores: RowScores,
+    columns: &Columns,
+) -> anyhow::Result<()> {
+    sink.text(&record.student_id);
+    sink.text(record.region.as_deref().unwrap_or(""));
+    sink.text(record.school.as_deref().unwrap_or(""));
+    sink.text(record.language.as_deref().unwrap_or(""));
+    match scores {
+        RowScores::Decision(d) => {
+            for scale in &d.scales {
+                push_estimate(sink, &scale.estimate);
+            }
+            for profile in columns.profiles {
+                let r = profile_result(d, profile)?;
+                sink.number(r.composite_mean);
+                sink.number(r.composite_sd);
+                sink.number(r.p_above_cut);
+                sink.text(r.tier.name());
+                if columns.with_norms {
+                    sink.number(r.percentile.unwrap_or(f64::NAN));
+                    match r.stanine {
+                        Some(s) => sink.integer(i64::from(s)),
+                        None => sink.text(""),
+                    }
+                }
+            }
+            sink.text(d.ranking.first().map_or("", String::as_str));
+            sink.text(if d.caution { "true" } else { "false" });
+            let flags: Vec<&str> = d.quality.iter().map(|f| f.key()).collect();
+            sink.text(&flags.join(";"));
+        }
+        RowScores::Scales(scales, p) => {
+            for scale in scales {
+                push_estimate(sink, &scale[p]);
+            }
+        }
+    }
+    sink.text(columns.method);
+    sink.text(columns.checksum);
+    Ok(())
+}
+
+fn push_estimate(sink: &mut impl RowSink, e: &Estimate) {
+    sink.number(e.theta);
+    sink.number(e.se);
+    sink.text(e.status.name());
 }
 
 fn write_reject_of(w: &mut TableWriter, reject: &Reject) -> anyhow::Result<()> {

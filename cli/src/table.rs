@@ -49,13 +49,18 @@ pub struct TableArgs {
     pub value_labels: bool,
 }
 
-/// A data row: its fields, or why it could not be read.
-pub type TextRow = Result<Vec<String>, String>;
+/// A data row: its fields (a CSV record: one buffer, no string per field), or why it
+/// could not be read.
+pub type TextRow = Result<csv::StringRecord, String>;
+
+/// The data rows of a table, read lazily for CSV; `Send`, so a reader thread can run
+/// ahead of the scoring.
+pub type RowIter = Box<dyn Iterator<Item = TextRow> + Send>;
 
 /// A table as a header and its data rows, read lazily for CSV.
 pub struct Rows {
     pub header: Vec<String>,
-    pub rows: Box<dyn Iterator<Item = TextRow>>,
+    pub rows: RowIter,
     pub progress: ProgressBar,
 }
 
@@ -119,10 +124,7 @@ pub fn open_rows(
     };
     Ok(Rows {
         header: header.iter().map(str::to_string).collect(),
-        rows: Box::new(records.map(|r| {
-            r.map(|r| r.iter().map(str::to_string).collect())
-                .map_err(|e| e.to_string())
-        })),
+        rows: Box::new(records.map(|r| r.map_err(|e| e.to_string()))),
         progress,
     })
 }
@@ -158,7 +160,7 @@ fn open_sheet(path: &Path, sheet: Option<&str>, quiet: bool) -> anyhow::Result<R
         header,
         rows: Box::new(data.into_iter().map(move |r| {
             bar.inc(1);
-            Ok(r)
+            Ok(csv::StringRecord::from(r))
         })),
         progress,
     })
@@ -191,7 +193,7 @@ pub fn cell_text(cell: &Data) -> String {
 
 /// The data rows still to read, and the reader that checks them.
 pub struct Table<'a> {
-    pub rows: Box<dyn Iterator<Item = TextRow>>,
+    pub rows: RowIter,
     pub reader: RowReader<'a>,
     pub progress: ProgressBar,
 }
@@ -255,7 +257,10 @@ pub fn read_all(table: Table<'_>, items: usize) -> anyhow::Result<Sample> {
                 continue;
             }
         };
-        match reader.read(row_number, &fields) {
+        match reader
+            .check_fields(row_number, fields.len(), |i| fields.get(i))
+            .and_then(|r| reader.claim(r))
+        {
             Ok(r) => {
                 data.extend(r.responses);
                 languages.push(r.language.unwrap_or_default());

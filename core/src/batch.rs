@@ -290,6 +290,58 @@ pub struct RowReader<'a> {
     shift: i64,
     /// Per item, lower-cased option text → option value (empty without label coding).
     labels: Vec<std::collections::HashMap<String, i64>>,
+    /// Per item, the category of each option value (a table lookup per answer).
+    codes: Vec<Codes>,
+}
+
+/// An item's option values → categories as a table over [lowest, lowest + len), the
+/// answers of [`AnswerScoring::category`](crate::instrument::AnswerScoring::category)
+/// without searching the options.
+#[derive(Debug, Clone)]
+struct Codes {
+    lowest: i64,
+    categories: Vec<u8>,
+}
+
+/// Table entry of a value that is no option.
+const NO_OPTION: u8 = u8::MAX;
+
+impl Codes {
+    /// Option values spanning at most this many integers are tabulated.
+    const MAX_SPAN: i64 = 256;
+
+    fn new(scoring: &crate::instrument::AnswerScoring) -> Self {
+        let values = scoring.values();
+        let (Some(&lowest), Some(&highest)) = (values.iter().min(), values.iter().max()) else {
+            return Codes {
+                lowest: 0,
+                categories: Vec::new(),
+            };
+        };
+        if highest.saturating_sub(lowest) >= Self::MAX_SPAN {
+            return Codes {
+                lowest: 0,
+                categories: Vec::new(),
+            };
+        }
+        let categories = (lowest..=highest)
+            .map(|v| scoring.category(v).unwrap_or(NO_OPTION))
+            .collect();
+        Codes { lowest, categories }
+    }
+
+    /// As `scoring.category(value)`.
+    #[inline]
+    fn category(&self, value: i64, scoring: &crate::instrument::AnswerScoring) -> Option<u8> {
+        if self.categories.is_empty() {
+            return scoring.category(value);
+        }
+        let offset = usize::try_from(value.checked_sub(self.lowest)?).ok()?;
+        match self.categories.get(offset) {
+            Some(&NO_OPTION) | None => None,
+            Some(&c) => Some(c),
+        }
+    }
 }
 
 impl<'a> RowReader<'a> {
@@ -304,6 +356,9 @@ impl<'a> RowReader<'a> {
             seen: Default::default(),
             shift: 0,
             labels: Vec::new(),
+            codes: (0..items)
+                .map(|i| Codes::new(instrument.answer_scoring(i)))
+                .collect(),
         }
     }
 
@@ -340,8 +395,34 @@ impl<'a> RowReader<'a> {
     /// student id, language, each item's value, number answered, duplicate id (a
     /// rejected row does not claim its id).
     pub fn read<S: AsRef<str>>(&mut self, row: u64, fields: &[S]) -> Result<Record, Reject> {
+        let record = self.check(row, fields)?;
+        self.claim(record)
+    }
+
+    /// [`RowReader::read`] without the duplicate-id check: every rule that depends on
+    /// the row alone, so rows can be checked in parallel and then claimed in order.
+    ///
+    /// # Errors
+    ///
+    /// As [`RowReader::read`], except [`RejectReason::DuplicateId`].
+    pub fn check<S: AsRef<str>>(&self, row: u64, fields: &[S]) -> Result<Record, Reject> {
+        self.check_fields(row, fields.len(), |i| fields.get(i).map(AsRef::as_ref))
+    }
+
+    /// [`RowReader::check`] on a row given by its number of fields and an accessor
+    /// (e.g. a CSV record, without copying its fields).
+    ///
+    /// # Errors
+    ///
+    /// As [`RowReader::check`].
+    pub fn check_fields<'f>(
+        &self,
+        row: u64,
+        count: usize,
+        fields: impl Fn(usize) -> Option<&'f str>,
+    ) -> Result<Record, Reject> {
         let layout = &self.layout;
-        let field = |i: usize| fields.get(i).map(|f| f.as_ref().trim());
+        let field = |i: usize| fields(i).map(trim);
         let student_id = field(layout.student_id)
             .filter(|s| !s.is_empty())
             .map(str::to_string);
@@ -350,10 +431,10 @@ impl<'a> RowReader<'a> {
             student_id: student_id.clone(),
             reason,
         };
-        if fields.len() != layout.columns {
+        if count != layout.columns {
             return Err(reject(RejectReason::WrongColumnCount {
                 expected: layout.columns,
-                found: fields.len(),
+                found: count,
             }));
         }
         let Some(id) = student_id.clone() else {
@@ -393,7 +474,7 @@ impl<'a> RowReader<'a> {
                 })
             })?;
             let scoring = self.instrument.answer_scoring(i);
-            let category = scoring.category(value).ok_or_else(|| {
+            let category = self.codes[i].category(value, scoring).ok_or_else(|| {
                 reject(RejectReason::OutOfRange {
                     item: item_id(),
                     value,
@@ -410,14 +491,6 @@ impl<'a> RowReader<'a> {
                 required: self.required,
             }));
         }
-        let key = fingerprint(&id);
-        if let Some(&first_row) = self.seen.get(&key) {
-            return Err(reject(RejectReason::DuplicateId {
-                first_row: u64::from(first_row),
-            }));
-        }
-        self.seen
-            .insert(key, u32::try_from(row).unwrap_or(u32::MAX));
         Ok(Record {
             row,
             student_id: id,
@@ -426,6 +499,28 @@ impl<'a> RowReader<'a> {
             language,
             responses,
         })
+    }
+
+    /// Claims a checked record's student id: rejects it when an earlier claimed row
+    /// had the same id. Records must be claimed in row order.
+    ///
+    /// # Errors
+    ///
+    /// [`RejectReason::DuplicateId`] naming the first row.
+    pub fn claim(&mut self, record: Record) -> Result<Record, Reject> {
+        let key = fingerprint(&record.student_id);
+        if let Some(&first_row) = self.seen.get(&key) {
+            return Err(Reject {
+                row: record.row,
+                student_id: Some(record.student_id),
+                reason: RejectReason::DuplicateId {
+                    first_row: u64::from(first_row),
+                },
+            });
+        }
+        self.seen
+            .insert(key, u32::try_from(record.row).unwrap_or(u32::MAX));
+        Ok(record)
     }
 }
 
@@ -444,8 +539,22 @@ fn fingerprint(id: &str) -> [u32; 3] {
     [(a >> 32) as u32, a as u32, (b >> 32) as u32]
 }
 
+/// `str::trim`, skipping the scan when the text starts and ends with visible ASCII.
+#[inline]
+fn trim(text: &str) -> &str {
+    match text.as_bytes() {
+        [] => text,
+        [first, .., last] if first.is_ascii_graphic() && last.is_ascii_graphic() => text,
+        [only] if only.is_ascii_graphic() => text,
+        _ => text.trim(),
+    }
+}
+
 /// Parses "3", " 3 ", "3.0" (as spreadsheets export whole numbers); not "3.5".
 fn parse_whole(text: &str) -> Option<i64> {
+    if let [digit @ b'0'..=b'9'] = text.as_bytes() {
+        return Some(i64::from(digit - b'0'));
+    }
     if let Ok(v) = text.parse::<i64>() {
         return Some(v);
     }
@@ -467,5 +576,83 @@ pub fn neutralize_cell(text: &str) -> std::borrow::Cow<'_, str> {
     match text.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}").into(),
         _ => text.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::instrument::AnswerScoring;
+
+    #[test]
+    fn code_tables_and_trim_agree_with_the_plain_forms() {
+        let scorings = [
+            AnswerScoring::Ordered {
+                values: vec![1, 2, 3, 4, 5],
+                reverse: true,
+            },
+            AnswerScoring::Ordered {
+                values: vec![-2, 0, 7],
+                reverse: false,
+            },
+            AnswerScoring::Key {
+                key: 3,
+                values: vec![1, 2, 3, 4],
+            },
+            AnswerScoring::Ordered {
+                values: vec![0, 1000],
+                reverse: false,
+            },
+        ];
+        for scoring in &scorings {
+            let codes = Codes::new(scoring);
+            for value in [
+                -1000,
+                -3,
+                -2,
+                -1,
+                0,
+                1,
+                2,
+                3,
+                4,
+                5,
+                6,
+                7,
+                8,
+                999,
+                1000,
+                i64::MIN,
+                i64::MAX,
+            ] {
+                assert_eq!(
+                    codes.category(value, scoring),
+                    scoring.category(value),
+                    "{scoring:?} {value}"
+                );
+            }
+        }
+        for text in [
+            "",
+            "3",
+            " 3",
+            "3 ",
+            " ",
+            "\u{a0}4\u{a0}",
+            "ab",
+            "\tx",
+            "Ж",
+            " Ж ",
+            "12",
+        ] {
+            assert_eq!(trim(text), text.trim(), "{text:?}");
+        }
+        for text in ["0", "7", "12", "-3", "3.0", "3.5", "x", "+4"] {
+            let expected = text.parse::<i64>().ok().or_else(|| {
+                let v: f64 = text.parse().ok()?;
+                (v.fract() == 0.0).then_some(v as i64)
+            });
+            assert_eq!(parse_whole(text), expected, "{text:?}");
+        }
     }
 }

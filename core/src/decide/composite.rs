@@ -118,74 +118,7 @@ impl CompositeDistribution {
         weights: &[f64],
         method: CompositeMethod,
     ) -> Result<Self> {
-        if values.len() != posteriors.len() {
-            return Err(Error::setting(
-                "composite",
-                format!(
-                    "{} supports for {} components",
-                    values.len(),
-                    posteriors.len()
-                ),
-            ));
-        }
-        if posteriors.is_empty() || posteriors.len() != weights.len() {
-            return Err(Error::setting(
-                "composite",
-                format!(
-                    "need one weight per scale posterior and at least one scale, got {} posteriors and {} weights",
-                    posteriors.len(),
-                    weights.len()
-                ),
-            ));
-        }
-        if let Some(w) = weights.iter().find(|w| !(w.is_finite() && **w > 0.0)) {
-            return Err(Error::setting(
-                "composite.weights",
-                format!("{w} must be finite and > 0"),
-            ));
-        }
-        let total_weight: f64 = weights.iter().sum();
-        let mut mean = 0.0;
-        let mut variance = 0.0;
-        let mut normalized = Vec::with_capacity(posteriors.len());
-        for (s, (posterior, weight)) in posteriors.iter().zip(weights).enumerate() {
-            let nodes = values[s];
-            if posterior.len() != nodes.len() || nodes.iter().any(|t| !t.is_finite()) {
-                return Err(Error::setting(
-                    "composite",
-                    format!(
-                        "posterior {s} has {} masses for {} values (all must be finite)",
-                        posterior.len(),
-                        nodes.len()
-                    ),
-                ));
-            }
-            let sum: f64 = posterior.iter().sum();
-            if posterior.iter().any(|m| !(m.is_finite() && *m >= 0.0)) || sum <= 0.0 {
-                return Err(Error::setting(
-                    "composite",
-                    format!(
-                        "posterior {s} must have finite non-negative masses with a positive sum"
-                    ),
-                ));
-            }
-            let w = weight / total_weight;
-            let m: f64 = nodes
-                .iter()
-                .zip(*posterior)
-                .map(|(t, p)| t * p)
-                .sum::<f64>()
-                / sum;
-            let v: f64 = nodes
-                .iter()
-                .zip(*posterior)
-                .map(|(t, p)| (t - m) * (t - m) * p)
-                .sum::<f64>()
-                / sum;
-            mean += w * m;
-            variance += w * w * v;
-            normalized.push((w, sum));
-        }
+        let (mean, variance, normalized) = moments(values, posteriors, weights)?;
         let lattice = match method {
             CompositeMethod::Normal => None,
             CompositeMethod::Convolution { bin_width } => {
@@ -195,23 +128,12 @@ impl CompositeDistribution {
                         format!("{bin_width} must be finite and > 0"),
                     ));
                 }
-                let mut lattice = Lattice {
-                    bin_width,
-                    first: 0,
-                    masses: vec![1.0],
-                    tail: Vec::new(),
-                };
+                let mut lattice = Lattice::unit(bin_width);
                 for ((posterior, (w, sum)), nodes) in posteriors.iter().zip(&normalized).zip(values)
                 {
                     lattice.add(nodes, posterior, *w, *sum);
                 }
-                let mut acc = 0.0;
-                let mut tail = vec![0.0; lattice.masses.len() + 1];
-                for k in (0..lattice.masses.len()).rev() {
-                    acc += lattice.masses[k];
-                    tail[k] = acc;
-                }
-                lattice.tail = tail;
+                lattice.tail = lattice.tail_sums();
                 Some(lattice)
             }
         };
@@ -249,7 +171,105 @@ impl CompositeDistribution {
     }
 }
 
+/// Checks the components and returns the composite's posterior mean and variance and
+/// each component's (normalized weight w̃_s, posterior sum).
+#[allow(clippy::type_complexity)]
+fn moments(
+    values: &[&[f64]],
+    posteriors: &[&[f64]],
+    weights: &[f64],
+) -> Result<(f64, f64, Vec<(f64, f64)>)> {
+    if values.len() != posteriors.len() {
+        return Err(Error::setting(
+            "composite",
+            format!(
+                "{} supports for {} components",
+                values.len(),
+                posteriors.len()
+            ),
+        ));
+    }
+    if posteriors.is_empty() || posteriors.len() != weights.len() {
+        return Err(Error::setting(
+            "composite",
+            format!(
+                "need one weight per scale posterior and at least one scale, got {} posteriors and {} weights",
+                posteriors.len(),
+                weights.len()
+            ),
+        ));
+    }
+    if let Some(w) = weights.iter().find(|w| !(w.is_finite() && **w > 0.0)) {
+        return Err(Error::setting(
+            "composite.weights",
+            format!("{w} must be finite and > 0"),
+        ));
+    }
+    let total_weight: f64 = weights.iter().sum();
+    let mut mean = 0.0;
+    let mut variance = 0.0;
+    let mut normalized = Vec::with_capacity(posteriors.len());
+    for (s, (posterior, weight)) in posteriors.iter().zip(weights).enumerate() {
+        let nodes = values[s];
+        if posterior.len() != nodes.len() || nodes.iter().any(|t| !t.is_finite()) {
+            return Err(Error::setting(
+                "composite",
+                format!(
+                    "posterior {s} has {} masses for {} values (all must be finite)",
+                    posterior.len(),
+                    nodes.len()
+                ),
+            ));
+        }
+        let sum: f64 = posterior.iter().sum();
+        if posterior.iter().any(|m| !(m.is_finite() && *m >= 0.0)) || sum <= 0.0 {
+            return Err(Error::setting(
+                "composite",
+                format!("posterior {s} must have finite non-negative masses with a positive sum"),
+            ));
+        }
+        let w = weight / total_weight;
+        let m: f64 = nodes
+            .iter()
+            .zip(*posterior)
+            .map(|(t, p)| t * p)
+            .sum::<f64>()
+            / sum;
+        let v: f64 = nodes
+            .iter()
+            .zip(*posterior)
+            .map(|(t, p)| (t - m) * (t - m) * p)
+            .sum::<f64>()
+            / sum;
+        mean += w * m;
+        variance += w * w * v;
+        normalized.push((w, sum));
+    }
+    Ok((mean, variance, normalized))
+}
+
 impl Lattice {
+    /// The distribution with all mass at 0.
+    fn unit(bin_width: f64) -> Self {
+        Lattice {
+            bin_width,
+            first: 0,
+            masses: vec![1.0],
+            tail: Vec::new(),
+        }
+    }
+
+    /// tail[k] = Σ_{j ≥ k} masses[j], one longer than `masses` (ending in 0).
+    fn tail_sums(&self) -> Vec<f64> {
+        let mut acc = 0.0;
+        let mut tail = vec![0.0; self.masses.len() + 1];
+        for k in (0..self.masses.len()).rev() {
+            acc += self.masses[k];
+            tail[k] = acc;
+        }
+        tail
+    }
+
     /// Convolves with the scale whose node masses are `posterior / sum` at w·θ_q.
     fn add(&mut self, nodes: &[f64], posterior: &[f64], w: f64, sum: f64) {
         let h = self.bin_width;
@@ -267,21 +287,24 @@ impl Lattice {
         let low = points.iter().map(|p| p.0).min().unwrap_or(0);
         let high = points.iter().map(|p| p.0).max().unwrap_or(0) + 1;
         let mut next = vec![0.0; self.masses.len() + (high - low) as usize];
-        let width = self.masses.len();
+        let masses = &self.masses;
+        let width = masses.len();
         for &(k, fraction, mass) in &points {
             let start = (k - low) as usize;
             let (lower, upper) = (mass * (1.0 - fraction), mass * fraction);
-            // Two slice passes (vectorized); bin k receives the upper share of j = k − 1
-            // before the lower share of j = k, as a single interleaved loop would.
-            for (n, &p) in next[start + 1..start + width + 1]
+            // Bin start + j receives the upper share of masses[j − 1], then the lower
+            // share of masses[j]: one pass, the same additions in the same order as
+            // two passes (upper shares, then lower shares) would make.
+            next[start] += masses[0] * lower;
+            for ((n, &left), &right) in next[start + 1..start + width]
                 .iter_mut()
-                .zip(&self.masses)
+                .zip(&masses[..width - 1])
+                .zip(&masses[1..])
             {
-                *n += p * upper;
+                *n += left * upper;
+                *n += right * lower;
             }
-            for (n, &p) in next[start..start + width].iter_mut().zip(&self.masses) {
-                *n += p * lower;
-            }
+            next[start + width] += masses[width - 1] * upper;
         }
         let total: f64 = next.iter().sum();
         let keep = |m: &f64| *m > total * TAIL;

@@ -892,14 +892,15 @@ impl Decider {
         {
             buffer.clear();
             buffer.extend(items.iter().map(|&i| row[i]));
-            let estimate = scorer.score_row(&buffer);
-            if !estimate.theta.is_finite() {
+            // Only θ̂ enters the person fit: no standard error.
+            let theta = scorer.theta_row(&buffer);
+            if !theta.is_finite() {
                 continue;
             }
             let r0 = self
                 .fit_prior
-                .map_or(0.0, |(mean, sd)| -(estimate.theta - mean) / (sd * sd));
-            fit = fit.combine(person_fit(scorer.items(), &buffer, estimate.theta, r0));
+                .map_or(0.0, |(mean, sd)| -(theta - mean) / (sd * sd));
+            fit = fit.combine(person_fit(scorer.items(), &buffer, theta, r0));
         }
         let lz_star = fit.lz_star();
         if lz_star < settings.person_fit_threshold {

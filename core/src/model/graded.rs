@@ -1,6 +1,6 @@
 //! Samejima's graded response model.
 
-use super::{ResponseCurve, log_sigmoid, sigmoid};
+use super::{MAX_CATEGORIES, ResponseCurve, log_sigmoid, sigmoid};
 
 /// A graded response item (Samejima 1969), slope-intercept form.
 ///
@@ -67,15 +67,27 @@ impl ResponseCurve for Graded {
     }
 
     fn derivatives(&self, theta: f64, p: &mut [f64], d1: &mut [f64], d2: &mut [f64]) {
-        self.probabilities(theta, p);
         let m = self.intercepts.len();
         let a = self.slope;
+        // σ(z_k) and σ(−z_k) of every boundary, computed once and shared by P_k and its
+        // derivatives (the same values `probabilities` forms, so P is identical).
+        let (mut s, mut q) = ([0.0; MAX_CATEGORIES], [0.0; MAX_CATEGORIES]);
+        let mut z = [0.0; MAX_CATEGORIES];
+        for k in 1..=m {
+            z[k] = self.z(theta, k);
+            s[k] = sigmoid(z[k]);
+            q[k] = sigmoid(-z[k]);
+        }
+        p[0] = q[1];
+        for k in 1..m {
+            p[k] = s[k] * q[k + 1] * (-(z[k + 1] - z[k]).exp_m1());
+        }
+        p[m] = s[m];
         // Boundary curves: P*_0 = 1 and P*_K = 0 have zero derivatives.
         let (mut prev1, mut prev2) = (0.0, 0.0);
         for k in 0..=m {
             let (next1, next2) = if k < m {
-                let z = self.z(theta, k + 1);
-                let (s, q) = (sigmoid(z), sigmoid(-z));
+                let (s, q) = (s[k + 1], q[k + 1]);
                 (a * s * q, a * a * s * q * (q - s))
             } else {
                 (0.0, 0.0)
@@ -85,5 +97,28 @@ impl ResponseCurve for Graded {
             prev1 = next1;
             prev2 = next2;
         }
+    }
+
+    fn category_derivatives(&self, theta: f64, category: usize) -> (f64, f64, f64) {
+        // The k-th entries of `derivatives`, from the two boundaries around k only.
+        let m = self.intercepts.len();
+        let a = self.slope;
+        let boundary = |k: usize| {
+            let z = self.z(theta, k);
+            (z, sigmoid(z), sigmoid(-z))
+        };
+        let slopes = |s: f64, q: f64| (a * s * q, a * a * s * q * (q - s));
+        let k = category;
+        let lower = (k >= 1).then(|| boundary(k));
+        let upper = (k < m).then(|| boundary(k + 1));
+        let p = match (lower, upper) {
+            (None, Some((_, _, q))) => q,
+            (Some((_, s, _)), None) => s,
+            (Some((x, s, _)), Some((y, _, q))) => s * q * (-(y - x).exp_m1()),
+            (None, None) => unreachable!("a graded item has at least one boundary"),
+        };
+        let (prev1, prev2) = lower.map_or((0.0, 0.0), |(_, s, q)| slopes(s, q));
+        let (next1, next2) = upper.map_or((0.0, 0.0), |(_, s, q)| slopes(s, q));
+        (p, prev1 - next1, prev2 - next2)
     }
 }

@@ -91,10 +91,13 @@ impl ResponseCurve for Logistic {
     }
 
     fn derivatives(&self, theta: f64, p: &mut [f64], d1: &mut [f64], d2: &mut [f64]) {
-        self.probabilities(theta, p);
         let z = self.slope * theta + self.intercept;
         let s = sigmoid(z);
         let q = sigmoid(-z);
+        let (g, u) = (self.guessing, self.upper);
+        // As `probabilities`, sharing its σ pair.
+        p[1] = g + (u - g) * s;
+        p[0] = (1.0 - u) + (u - g) * q;
         let a = self.slope;
         let range = self.upper - self.guessing;
         let first = range * a * s * q;
@@ -103,6 +106,23 @@ impl ResponseCurve for Logistic {
         d1[0] = -first;
         d2[1] = second;
         d2[0] = -second;
+    }
+
+    fn category_derivatives(&self, theta: f64, category: usize) -> (f64, f64, f64) {
+        // The entries of `derivatives` for one category, from one σ pair.
+        let z = self.slope * theta + self.intercept;
+        let s = sigmoid(z);
+        let q = sigmoid(-z);
+        let a = self.slope;
+        let (g, u) = (self.guessing, self.upper);
+        let range = u - g;
+        let first = range * a * s * q;
+        let second = range * a * a * s * q * (q - s);
+        if category == 1 {
+            (g + (u - g) * s, first, second)
+        } else {
+            ((1.0 - u) + (u - g) * q, -first, -second)
+        }
     }
 
     fn information(&self, theta: f64) -> f64 {

@@ -93,13 +93,21 @@ pub trait ResponseCurve {
         (0..k).map(|c| c as f64 * p[c]).sum()
     }
 
-    /// The terms the point estimators need for one observed category.
-    fn terms(&self, theta: f64, category: usize) -> ItemTerms {
+    /// P_k(θ), dP_k/dθ and d²P_k/dθ² of one category k: the k-th entries of
+    /// [`ResponseCurve::derivatives`], bit for bit. Models override it to skip the
+    /// other categories (the ML and MAP equations need only the observed one).
+    fn category_derivatives(&self, theta: f64, category: usize) -> (f64, f64, f64) {
+        let (mut p, mut d1, mut d2) = scratch();
+        self.derivatives(theta, &mut p, &mut d1, &mut d2);
+        (p[category], d1[category], d2[category])
+    }
+
+    /// [`ResponseCurve::terms`] without ln P_k (`log_probability` is NaN): what the
+    /// estimating equations and standard errors need, without the logarithms.
+    fn derivative_terms(&self, theta: f64, category: usize) -> ItemTerms {
         let k = self.categories();
         let (mut p, mut d1, mut d2) = scratch();
         self.derivatives(theta, &mut p, &mut d1, &mut d2);
-        let mut log_p = [0.0; MAX_CATEGORIES];
-        self.log_probabilities(theta, &mut log_p);
         let mut information = 0.0;
         let mut warm = 0.0;
         for c in 0..k {
@@ -108,17 +116,34 @@ pub trait ResponseCurve {
                 warm += d1[c] * d2[c] / p[c];
             }
         }
-        let pc = p[category];
-        let score = if pc > 0.0 { d1[category] / pc } else { 0.0 };
-        let curvature = if pc > 0.0 { d2[category] / pc } else { 0.0 };
+        let (score, observed_information) = observed_terms(p[category], d1[category], d2[category]);
         ItemTerms {
-            log_probability: log_p[category],
+            log_probability: f64::NAN,
             score,
-            observed_information: score * score - curvature,
+            observed_information,
             information,
             warm,
         }
     }
+
+    /// The terms the point estimators need for one observed category.
+    fn terms(&self, theta: f64, category: usize) -> ItemTerms {
+        let mut terms = self.derivative_terms(theta, category);
+        let mut log_p = [0.0; MAX_CATEGORIES];
+        self.log_probabilities(theta, &mut log_p);
+        terms.log_probability = log_p[category];
+        terms
+    }
+}
+
+/// The score d ln P_k/dθ = P'_k/P_k and the observed information
+/// −d² ln P_k/dθ² = (P'_k/P_k)² − P''_k/P_k of an observed category from P_k, P'_k and
+/// P''_k (both 0 where P_k = 0).
+#[inline]
+pub(crate) fn observed_terms(p: f64, d1: f64, d2: f64) -> (f64, f64) {
+    let score = if p > 0.0 { d1 / p } else { 0.0 };
+    let curvature = if p > 0.0 { d2 / p } else { 0.0 };
+    (score, score * score - curvature)
 }
 
 fn scratch() -> (
@@ -890,6 +915,12 @@ impl ResponseCurve for ResponseFunction {
     }
     fn expected_score(&self, theta: f64) -> f64 {
         dispatch!(self, f => f.expected_score(theta))
+    }
+    fn category_derivatives(&self, theta: f64, category: usize) -> (f64, f64, f64) {
+        dispatch!(self, f => f.category_derivatives(theta, category))
+    }
+    fn derivative_terms(&self, theta: f64, category: usize) -> ItemTerms {
+        dispatch!(self, f => f.derivative_terms(theta, category))
     }
     fn terms(&self, theta: f64, category: usize) -> ItemTerms {
         dispatch!(self, f => f.terms(theta, category))

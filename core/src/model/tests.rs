@@ -312,3 +312,73 @@ fn response_function_model_round_trips_every_family() {
         assert_eq!(back.response_function("i").unwrap(), f, "{m:?}");
     }
 }
+
+/// The boundary-curve derivatives of a graded item as written before σ values were
+/// shared between P and its derivatives (the reference the shared form must equal).
+fn graded_reference_derivatives(g: &Graded, theta: f64, d1: &mut [f64], d2: &mut [f64]) {
+    let m = g.intercepts.len();
+    let a = g.slope;
+    let (mut prev1, mut prev2) = (0.0, 0.0);
+    for k in 0..=m {
+        let (next1, next2) = if k < m {
+            let z = a * theta + g.intercepts[k];
+            let (s, q) = (sigmoid(z), sigmoid(-z));
+            (a * s * q, a * a * s * q * (q - s))
+        } else {
+            (0.0, 0.0)
+        };
+        d1[k] = prev1 - next1;
+        d2[k] = prev2 - next2;
+        prev1 = next1;
+        prev2 = next2;
+    }
+}
+
+proptest! {
+    /// `derivatives` gives the P of `probabilities` bit for bit, `category_derivatives`
+    /// the entries of `derivatives`, and `terms` / `derivative_terms` agree: the modal
+    /// estimators may use any of them and still give identical estimates.
+    #[test]
+    fn derivative_shortcuts_are_bit_identical(model in arb_model(), theta in -40.0f64..40.0) {
+        let f = model.response_function("x").unwrap();
+        let k = f.categories();
+        let (mut p, mut d1, mut d2) = scratch();
+        f.derivatives(theta, &mut p, &mut d1, &mut d2);
+        let mut reference = [0.0; MAX_CATEGORIES];
+        f.probabilities(theta, &mut reference);
+        for c in 0..k {
+            prop_assert_eq!(p[c].to_bits(), reference[c].to_bits(), "P_{}", c);
+        }
+        if let ResponseFunction::Graded(g) = &f {
+            let (mut r1, mut r2) = ([0.0; MAX_CATEGORIES], [0.0; MAX_CATEGORIES]);
+            graded_reference_derivatives(g, theta, &mut r1, &mut r2);
+            for c in 0..k {
+                prop_assert_eq!(d1[c].to_bits(), r1[c].to_bits());
+                prop_assert_eq!(d2[c].to_bits(), r2[c].to_bits());
+            }
+        }
+        let mut log_p = [0.0; MAX_CATEGORIES];
+        f.log_probabilities(theta, &mut log_p);
+        for c in 0..k {
+            let (pc, d1c, d2c) = f.category_derivatives(theta, c);
+            prop_assert_eq!(
+                (pc.to_bits(), d1c.to_bits(), d2c.to_bits()),
+                (p[c].to_bits(), d1[c].to_bits(), d2[c].to_bits())
+            );
+            let (terms, short) = (f.terms(theta, c), f.derivative_terms(theta, c));
+            prop_assert_eq!(terms.log_probability.to_bits(), log_p[c].to_bits());
+            prop_assert!(short.log_probability.is_nan());
+            let (score, observed) = observed_terms(pc, d1c, d2c);
+            for (a, b) in [
+                (terms.score, short.score),
+                (terms.score, score),
+                (terms.observed_information, short.observed_information),
+                (terms.observed_information, observed),
+                (terms.information, short.information),
+                (terms.warm, short.warm),
+            ] {
+                prop_assert_eq!(a.to_bits(), b.to_bits());
+            }
+        }
+    }
+}

@@ -220,6 +220,9 @@ pub struct Scorer {
     quadrature: Quadrature,
     table: LogTable,
     information: Vec<f64>,
+    /// The objective tabulated on the scan grid of non-concave rows (modal methods),
+    /// built on first use.
+    scan: std::sync::OnceLock<Option<point::ScanTable>>,
 }
 
 impl Scorer {
@@ -270,6 +273,7 @@ impl Scorer {
             quadrature,
             table,
             information,
+            scan: std::sync::OnceLock::new(),
         })
     }
 
@@ -305,12 +309,36 @@ impl Scorer {
         }
     }
 
+    /// θ̂ of one row (already checked) with the configured method: the `theta` of
+    /// [`Scorer::score_row`], bit for bit, without computing the standard error of a
+    /// modal estimate.
+    pub(crate) fn theta_row(&self, row: &[u8]) -> f64 {
+        match self.settings.method {
+            Method::Eap => self.score_row(row).theta,
+            method => {
+                point::estimate_with(
+                    &self.items,
+                    row,
+                    method,
+                    &self.settings,
+                    Some(&self.grid_start()),
+                    false,
+                )
+                .theta
+            }
+        }
+    }
+
     fn grid_start(&self) -> point::GridStart<'_> {
         point::GridStart {
             nodes: self.quadrature.nodes(),
             table: &self.table,
             log_prior: self.quadrature.log_weights(),
             information: &self.information,
+            scan: self
+                .scan
+                .get_or_init(|| point::ScanTable::new(&self.items, &self.settings))
+                .as_ref(),
         }
     }
 

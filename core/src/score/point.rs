@@ -21,7 +21,7 @@
 
 use super::eap::LogTable;
 use super::{Estimate, Method, ScoringSettings, StandardError, Status, extremes};
-use crate::model::{MAX_CATEGORIES, ResponseCurve, ResponseFunction};
+use crate::model::{MAX_CATEGORIES, ResponseCurve, ResponseFunction, observed_terms};
 use crate::response::MISSING;
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -33,20 +33,57 @@ struct Sums {
     warm: f64,
 }
 
-fn sums(items: &[ResponseFunction], row: &[u8], theta: f64) -> Sums {
+/// What a pass over the answered items has to compute. Each level gives the fields
+/// of the level below bit for bit; what it leaves out stays 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Need {
+    /// Score and observed information only (the ML and MAP equations), from the observed
+    /// category's P, P' and P'' alone.
+    Score,
+    /// Also the expected information and Warm's J (WLE equation, standard errors).
+    Information,
+    /// Also ln P (the objective).
+    Everything,
+}
+
+fn sums(items: &[ResponseFunction], row: &[u8], theta: f64, need: Need) -> Sums {
     let mut s = Sums::default();
     for (f, &x) in items.iter().zip(row) {
         if x == MISSING {
             continue;
         }
-        let t = f.terms(theta, x as usize);
-        s.log_likelihood += t.log_probability;
-        s.score += t.score;
-        s.observed_information += t.observed_information;
-        s.information += t.information;
-        s.warm += t.warm;
+        match need {
+            Need::Score => {
+                let (p, d1, d2) = f.category_derivatives(theta, x as usize);
+                let (score, observed_information) = observed_terms(p, d1, d2);
+                s.score += score;
+                s.observed_information += observed_information;
+            }
+            Need::Information | Need::Everything => {
+                let t = if need == Need::Everything {
+                    f.terms(theta, x as usize)
+                } else {
+                    f.derivative_terms(theta, x as usize)
+                };
+                if need == Need::Everything {
+                    s.log_likelihood += t.log_probability;
+                }
+                s.score += t.score;
+                s.observed_information += t.observed_information;
+                s.information += t.information;
+                s.warm += t.warm;
+            }
+        }
     }
     s
+}
+
+/// The pass the estimating equation of `method` needs.
+fn equation_need(method: Method) -> Need {
+    match method {
+        Method::Wle => Need::Information,
+        _ => Need::Score,
+    }
 }
 
 struct Problem<'a> {
@@ -59,7 +96,7 @@ struct Problem<'a> {
 impl Problem<'_> {
     /// The estimating function f(θ) (decreasing through a maximum).
     fn equation(&self, theta: f64) -> f64 {
-        let s = sums(self.items, self.row, theta);
+        let s = sums(self.items, self.row, theta, equation_need(self.method));
         match self.method {
             Method::Ml => s.score,
             Method::Map => s.score + self.prior_terms(theta).1,
@@ -77,7 +114,7 @@ impl Problem<'_> {
     /// f(θ) and an approximation of f'(θ) for Newton steps: exact for ML and MAP
     /// (−observed information, minus 1/σ² for MAP); −I(θ) for WLE.
     fn equation_and_slope(&self, theta: f64) -> (f64, f64) {
-        let s = sums(self.items, self.row, theta);
+        let s = sums(self.items, self.row, theta, equation_need(self.method));
         match self.method {
             Method::Ml => (s.score, -s.observed_information),
             Method::Map => {
@@ -98,7 +135,7 @@ impl Problem<'_> {
 
     /// The function the root maximizes (used to choose among several roots).
     fn objective(&self, theta: f64) -> f64 {
-        let s = sums(self.items, self.row, theta);
+        let s = sums(self.items, self.row, theta, Need::Everything);
         match self.method {
             Method::Ml => s.log_likelihood,
             Method::Map => s.log_likelihood + self.prior_terms(theta).0,
@@ -138,7 +175,7 @@ impl Problem<'_> {
     }
 
     fn standard_error(&self, theta: f64) -> f64 {
-        let s = sums(self.items, self.row, theta);
+        let s = sums(self.items, self.row, theta, Need::Information);
         let info = match self.settings.standard_error {
             StandardError::Expected => s.information,
             StandardError::Observed => s.observed_information,
@@ -162,6 +199,19 @@ pub(crate) fn estimate(
     method: Method,
     settings: &ScoringSettings,
     grid: Option<&GridStart>,
+) -> Estimate {
+    estimate_with(items, row, method, settings, grid, true)
+}
+
+/// [`estimate`]; without `standard_error` the SE of a regular estimate is left NaN
+/// (callers that need only θ̂ skip one pass over the items).
+pub(crate) fn estimate_with(
+    items: &[ResponseFunction],
+    row: &[u8],
+    method: Method,
+    settings: &ScoringSettings,
+    grid: Option<&GridStart>,
+    standard_error: bool,
 ) -> Estimate {
     let (answered, all_min, all_max) = extremes(items, row);
     if answered == 0 {
@@ -199,11 +249,15 @@ pub(crate) fn estimate(
     let (theta, at_bound) = match from_grid {
         Some((a, b, start)) => (rtsafe(&problem, a, b, start), false),
         None if concave => solve_monotone(&problem, lo, hi),
-        None => solve_scanned(&problem, lo, hi),
+        None => solve_scanned(&problem, lo, hi, grid.and_then(|g| g.scan)),
     };
     Estimate {
         theta,
-        se: problem.standard_error(theta),
+        se: if standard_error {
+            problem.standard_error(theta)
+        } else {
+            f64::NAN
+        },
         status: if at_bound { Status::Bound } else { Status::Ok },
     }
 }
@@ -262,6 +316,8 @@ pub(crate) struct GridStart<'a> {
     pub log_prior: &'a [f64],
     /// Item information on the nodes, item-major (WLE).
     pub information: &'a [f64],
+    /// The objective's item terms on the scan grid (non-concave items), when built.
+    pub scan: Option<&'a ScanTable>,
 }
 
 impl GridStart<'_> {
@@ -303,13 +359,175 @@ impl GridStart<'_> {
 /// Scan step for non-concave likelihoods.
 const SCAN_STEP: f64 = 0.25;
 
-fn solve_scanned(problem: &Problem, lo: f64, hi: f64) -> (f64, bool) {
-    let n = (((hi - lo) / SCAN_STEP).ceil() as usize).max(2);
-    let step = (hi - lo) / n as f64;
-    let at = |i: usize| if i == n { hi } else { lo + step * i as f64 };
-    // The objective alone is cheap (no derivatives): find its local maxima on the grid
-    // and refine the highest few inside their brackets.
-    let values: Vec<f64> = (0..=n).map(|i| problem.objective_value(at(i))).collect();
+/// Scan grids with more points than this are not tabulated (bounds wider than ±128).
+const MAX_TABULATED_SCAN_POINTS: usize = 1025;
+
+/// The points `solve_scanned` evaluates the objective at: [lo, hi] in n ≈ (hi − lo)/0.25
+/// equal steps.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct ScanGrid {
+    lo: f64,
+    hi: f64,
+    n: usize,
+    step: f64,
+}
+
+impl ScanGrid {
+    fn new(lo: f64, hi: f64) -> Self {
+        let n = (((hi - lo) / SCAN_STEP).ceil() as usize).max(2);
+        ScanGrid {
+            lo,
+            hi,
+            n,
+            step: (hi - lo) / n as f64,
+        }
+    }
+
+    /// Point i of 0..=n (exactly hi at n).
+    fn at(&self, i: usize) -> f64 {
+        if i == self.n {
+            self.hi
+        } else {
+            self.lo + self.step * i as f64
+        }
+    }
+}
+
+/// The terms of [`Problem::objective_value`] tabulated on the scan grid of the search
+/// bounds: ln P_ik at every point for every item and category, the item information
+/// (WLE) and the log prior density (MAP). Scanning a row's objective then adds table
+/// rows in item order, the same additions in the same order as evaluating the items at
+/// each point, so the scan (and every estimate) is unchanged bit for bit.
+#[derive(Debug, Clone)]
+pub(crate) struct ScanTable {
+    grid: ScanGrid,
+    method: Method,
+    offsets: Vec<usize>,
+    log_p: Vec<f64>,
+    information: Vec<f64>,
+    log_prior: Vec<f64>,
+}
+
+impl ScanTable {
+    /// The table for a modal method, or `None` when every item is log-concave (no scan
+    /// is ever needed), the method is EAP or the grid is too fine to tabulate.
+    pub(crate) fn new(items: &[ResponseFunction], settings: &ScoringSettings) -> Option<Self> {
+        let method = settings.method;
+        let [lo, hi] = settings.bounds;
+        let grid = ScanGrid::new(lo, hi);
+        let points = grid.n + 1;
+        if method == Method::Eap
+            || items.iter().all(ResponseFunction::is_log_concave)
+            || points > MAX_TABULATED_SCAN_POINTS
+        {
+            return None;
+        }
+        let mut offsets = Vec::with_capacity(items.len());
+        let mut log_p = Vec::new();
+        let mut buffer = [0.0; MAX_CATEGORIES];
+        for f in items {
+            let base = log_p.len();
+            let k = f.categories();
+            offsets.push(base);
+            log_p.resize(base + k * points, 0.0);
+            for j in 0..points {
+                f.log_probabilities(grid.at(j), &mut buffer);
+                for (c, &v) in buffer.iter().enumerate().take(k) {
+                    log_p[base + c * points + j] = v;
+                }
+            }
+        }
+        let information = if method == Method::Wle {
+            items
+                .iter()
+                .flat_map(|f| (0..points).map(move |j| f.information(grid.at(j))))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let log_prior = if method == Method::Map {
+            (0..points)
+                .map(|j| {
+                    settings
+                        .prior
+                        .log_density(grid.at(j))
+                        .unwrap_or((0.0, 0.0, 0.0))
+                        .0
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Some(ScanTable {
+            grid,
+            method,
+            offsets,
+            log_p,
+            information,
+            log_prior,
+        })
+    }
+
+    /// [`Problem::objective_value`] at every scan point, or `None` when the table was
+    /// built for other bounds or another method.
+    fn objective_values(&self, problem: &Problem) -> Option<Vec<f64>> {
+        let [lo, hi] = problem.settings.bounds;
+        if self.method != problem.method || self.grid != ScanGrid::new(lo, hi) {
+            return None;
+        }
+        let points = self.grid.n + 1;
+        let mut log_likelihood = vec![0.0; points];
+        let mut information = vec![
+            0.0;
+            if self.method == Method::Wle {
+                points
+            } else {
+                0
+            }
+        ];
+        for (i, &x) in problem.row.iter().enumerate() {
+            if x == MISSING {
+                continue;
+            }
+            let at = self.offsets[i] + x as usize * points;
+            for (l, v) in log_likelihood.iter_mut().zip(&self.log_p[at..at + points]) {
+                *l += v;
+            }
+            if self.method == Method::Wle {
+                let item = &self.information[i * points..(i + 1) * points];
+                for (t, v) in information.iter_mut().zip(item) {
+                    *t += v;
+                }
+            }
+        }
+        Some(match self.method {
+            Method::Ml => log_likelihood,
+            Method::Map => log_likelihood
+                .iter()
+                .zip(&self.log_prior)
+                .map(|(l, p)| l + p)
+                .collect(),
+            Method::Wle => log_likelihood
+                .iter()
+                .zip(&information)
+                .map(|(l, t)| l + 0.5 * t.max(f64::MIN_POSITIVE).ln())
+                .collect(),
+            Method::Eap => unreachable!("EAP is not a modal estimator"),
+        })
+    }
+}
+
+fn solve_scanned(problem: &Problem, lo: f64, hi: f64, scan: Option<&ScanTable>) -> (f64, bool) {
+    let grid = ScanGrid::new(lo, hi);
+    let n = grid.n;
+    let at = |i: usize| grid.at(i);
+    // The objective alone is cheap (no derivatives; tabulated when the scorer has the
+    // table): find its local maxima on the grid and refine the highest few inside their
+    // brackets.
+    let values: Vec<f64> = match scan.and_then(|t| t.objective_values(problem)) {
+        Some(values) => values,
+        None => (0..=n).map(|i| problem.objective_value(at(i))).collect(),
+    };
     let mut peaks: Vec<usize> = (0..=n)
         .filter(|&i| {
             (i == 0 || values[i] >= values[i - 1]) && (i == n || values[i] >= values[i + 1])
@@ -344,8 +562,8 @@ fn solve_scanned(problem: &Problem, lo: f64, hi: f64) -> (f64, bool) {
 }
 
 fn solve_by_sign_changes(problem: &Problem, lo: f64, hi: f64) -> (f64, bool) {
-    let n = (((hi - lo) / SCAN_STEP).ceil() as usize).max(2);
-    let step = (hi - lo) / n as f64;
+    let grid = ScanGrid::new(lo, hi);
+    let n = grid.n;
     let mut best: Option<(f64, f64, bool)> = None; // (objective, θ, at bound)
     let mut consider = |theta: f64, at_bound: bool| {
         let value = problem.objective(theta);
@@ -359,7 +577,7 @@ fn solve_by_sign_changes(problem: &Problem, lo: f64, hi: f64) -> (f64, bool) {
         consider(lo, true);
     }
     for i in 1..=n {
-        let t = if i == n { hi } else { lo + step * i as f64 };
+        let t = grid.at(i);
         let f = problem.equation(t);
         if prev_f > 0.0 && f <= 0.0 {
             let root = if f == 0.0 {
@@ -486,7 +704,7 @@ mod tests {
                     method,
                     settings: &settings,
                 };
-                let fast = solve_scanned(&problem, -20.0, 20.0);
+                let fast = solve_scanned(&problem, -20.0, 20.0, None);
                 let full = solve_by_sign_changes(&problem, -20.0, 20.0);
                 assert!(
                     (fast.0 - full.0).abs() < 1e-8 && fast.1 == full.1,
@@ -496,5 +714,60 @@ mod tests {
             }
         }
         assert!(compared > 700);
+    }
+
+    /// The tabulated scan equals evaluating the items at every scan point, bit for bit,
+    /// and so does every estimate that goes through it.
+    #[test]
+    fn scan_table_is_bit_identical() {
+        let items: Vec<ResponseFunction> = (0..10)
+            .map(|i| {
+                ItemModel::ThreePl {
+                    slope: 0.7 + 0.15 * i as f64,
+                    intercept: 1.5 - 0.3 * i as f64,
+                    guessing: 0.12 + 0.02 * (i % 4) as f64,
+                }
+                .response_function("t")
+                .unwrap()
+            })
+            .collect();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        for method in [Method::Ml, Method::Map, Method::Wle] {
+            let settings = ScoringSettings::with_method(method);
+            let scorer = super::super::Scorer::new(items.clone(), &settings).unwrap();
+            let grid = scorer.grid_start();
+            let table = grid.scan.expect("3PL items are tabulated");
+            for _ in 0..200 {
+                let row: Vec<u8> = (0..10)
+                    .map(|_| match rng.random_range(0..8) {
+                        0 => MISSING,
+                        v => u8::from(v > 3),
+                    })
+                    .collect();
+                let problem = Problem {
+                    items: &items,
+                    row: &row,
+                    method,
+                    settings: &settings,
+                };
+                let scan = ScanGrid::new(-20.0, 20.0);
+                let tabulated = table.objective_values(&problem).unwrap();
+                for (i, v) in tabulated.iter().enumerate() {
+                    let direct = problem.objective_value(scan.at(i));
+                    assert_eq!(
+                        v.to_bits(),
+                        direct.to_bits(),
+                        "{method:?} {row:?} point {i}"
+                    );
+                }
+                let (answered, all_min, all_max) = super::super::extremes(&items, &row);
+                if answered == 0 || (method == Method::Ml && (all_min || all_max)) {
+                    continue;
+                }
+                let fast = solve_scanned(&problem, -20.0, 20.0, Some(table));
+                let plain = solve_scanned(&problem, -20.0, 20.0, None);
+                assert_eq!((fast.0.to_bits(), fast.1), (plain.0.to_bits(), plain.1));
+            }
+        }
     }
 }
