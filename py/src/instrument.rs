@@ -16,7 +16,7 @@ pub struct Instrument {
 type BatteryScores<'py> = (
     Bound<'py, PyArray2<f64>>,
     Bound<'py, PyArray2<f64>>,
-    Vec<Vec<String>>,
+    Bound<'py, PyArray2<u8>>,
 );
 
 #[pymethods]
@@ -118,15 +118,13 @@ impl Instrument {
         let scales = scores.len();
         let mut theta = Vec::with_capacity(rows * scales);
         let mut se = Vec::with_capacity(rows * scales);
-        let mut status = Vec::with_capacity(rows);
+        let mut status = Vec::with_capacity(rows * scales);
         for p in 0..rows {
-            let mut row_status = Vec::with_capacity(scales);
             for scale in &scores {
                 theta.push(scale[p].theta);
                 se.push(scale[p].se);
-                row_status.push(scale[p].status.name().to_string());
+                status.push(scale[p].status.code());
             }
-            status.push(row_status);
         }
         let shape = (rows, scales);
         Ok((
@@ -136,7 +134,9 @@ impl Instrument {
             numpy::ndarray::Array2::from_shape_vec(shape, se)
                 .expect("persons × scales")
                 .into_pyarray(py),
-            status,
+            numpy::ndarray::Array2::from_shape_vec(shape, status)
+                .expect("persons × scales")
+                .into_pyarray(py),
         ))
     }
 

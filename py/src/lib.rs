@@ -34,6 +34,7 @@ fn _bagdar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(link::link, m)?)?;
     m.add_function(wrap_pyfunction!(link::link_transform, m)?)?;
     m.add_function(wrap_pyfunction!(score::score_items, m)?)?;
+    m.add_function(wrap_pyfunction!(score::status_names, m)?)?;
     m.add_function(wrap_pyfunction!(simulate::simulate_items, m)?)?;
     m.add_function(wrap_pyfunction!(simulate::simulate_cohort, m)?)?;
     m.add_function(wrap_pyfunction!(score::sum_score_table, m)?)?;

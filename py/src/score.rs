@@ -31,22 +31,28 @@ pub fn matrix_values<'a>(
     (rows, cols, values)
 }
 
-/// Estimates as (theta, se, status) columns.
-pub fn columns(estimates: &[Estimate]) -> (Vec<f64>, Vec<f64>, Vec<String>) {
+/// Estimates as (theta, se, status code) columns; the codes index [`status_names`].
+pub fn columns(estimates: &[Estimate]) -> (Vec<f64>, Vec<f64>, Vec<u8>) {
     (
         estimates.iter().map(|e| e.theta).collect(),
         estimates.iter().map(|e| e.se).collect(),
-        estimates
-            .iter()
-            .map(|e| e.status.name().to_string())
-            .collect(),
+        estimates.iter().map(|e| e.status.code()).collect(),
     )
+}
+
+/// The estimate statuses, indexed by the status codes the scoring functions return.
+#[pyfunction]
+pub fn status_names() -> Vec<&'static str> {
+    bagdar::score::Status::ALL
+        .iter()
+        .map(|s| s.name())
+        .collect()
 }
 
 type Scored<'py> = (
     Bound<'py, PyArray1<f64>>,
     Bound<'py, PyArray1<f64>>,
-    Vec<String>,
+    Bound<'py, PyArray1<u8>>,
 );
 
 /// Scores a persons × items float array of model categories (NaN = not administered)
@@ -70,7 +76,11 @@ pub fn score_items<'py>(
             scorer.score(&matrix).map(|e| columns(&e))
         })
         .map_err(to_py)?;
-    Ok((theta.into_pyarray(py), se.into_pyarray(py), status))
+    Ok((
+        theta.into_pyarray(py),
+        se.into_pyarray(py),
+        status.into_pyarray(py),
+    ))
 }
 
 /// The EAP-for-sum-scores table: (sums, theta, se, probability).

@@ -210,7 +210,8 @@ def score(
     categories 0..K−1 and the result has columns ``theta``, ``se``, ``status``. With an
     :class:`Instrument`, values are raw option values (DataFrame columns matched by item
     id) and the result has ``{scale}_theta``, ``{scale}_se``, ``{scale}_status`` for every
-    scale. ``method``: "eap", "map", "ml" or "wle". Settings: ``quadrature=(points, min,
+    scale. Status columns are categorical ("ok", "no_responses", "all_minimum",
+    "all_maximum", "bound"): they compare with strings as usual. ``method``: "eap", "map", "ml" or "wle". Settings: ``quadrature=(points, min,
     max)``, ``prior=(mean, sd)``, ``discrete_prior=(nodes, weights)``, ``bounds=(lo, hi)``,
     ``standard_error="expected"|"observed"``.
     """
@@ -222,7 +223,7 @@ def score(
         for s, scale in enumerate(items.scales):
             columns[f"{scale}_theta"] = theta[:, s]
             columns[f"{scale}_se"] = se[:, s]
-            columns[f"{scale}_status"] = [row[s] for row in status]
+            columns[f"{scale}_status"] = _status(status[:, s])
         frame = pd.DataFrame(columns, index=index)
         frame.attrs["instrument_checksum"] = items.checksum
         frame.attrs["method"] = method
@@ -231,7 +232,15 @@ def score(
     theta, se, status = _bagdar.score_items(
         _models_json(items), np.ascontiguousarray(array), settings_json
     )
-    return pd.DataFrame({"theta": theta, "se": se, "status": status}, index=index)
+    return pd.DataFrame({"theta": theta, "se": se, "status": _status(status)}, index=index)
+
+
+_STATUS_NAMES = _bagdar.status_names()
+
+
+def _status(codes: np.ndarray) -> pd.Categorical:
+    """Status codes from the engine as a categorical column of status names."""
+    return pd.Categorical.from_codes(codes, categories=_STATUS_NAMES)
 
 
 def eapsum_table(items: ItemModels, **settings: Any) -> pd.DataFrame:

@@ -32,6 +32,7 @@ __all__ = [
     "score_items",
     "simulate_cohort",
     "simulate_items",
+    "status_names",
     "sum_score_table",
 ]
 
@@ -70,7 +71,7 @@ class Instrument:
     def explain(self, keys_json: str, language: str, audience: str) -> list[str]: ...
     def score(
         self, raw: npt.NDArray[np.float64], settings_json: str | None = None
-    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[list[str]]]: ...
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.uint8]]: ...
 
 def calibrate(data: npt.NDArray[np.float64], settings_json: str | None = None) -> str: ...
 
@@ -166,7 +167,8 @@ def simulate_cohort(
 ) -> tuple[list[str], list[list[str]], list[list[float]]]: ...
 def score_items(
     models_json: str, data: npt.NDArray[np.float64], settings_json: str | None = None
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[str]]: ...
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.uint8]]: ...
+def status_names() -> list[str]: ...
 def sum_score_table(
     models_json: str, settings_json: str | None = None
 ) -> tuple[
