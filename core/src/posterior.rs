@@ -1,5 +1,5 @@
 //! Posterior weights from log-likelihoods on a grid: the shared last step of EAP
-//! scoring, the E-step of calibration and CAT updates.
+//! scoring (and so of decisions and plausible values) and of the calibration E-step.
 //!
 //! The weights are exp(ℓ_q − max ℓ) with a branch-free exponential that the compiler
 //! vectorizes. It uses only IEEE additions and multiplications (no fused multiply-add,
