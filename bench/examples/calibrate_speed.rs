@@ -22,4 +22,9 @@ fn main() {
         fit.e_steps,
         fit.log_likelihood
     );
+    if std::env::var_os("HISTORY").is_some() {
+        for (i, l) in fit.history.iter().enumerate() {
+            println!("{i} {:.6} {:.3e}", l, fit.log_likelihood - l);
+        }
+    }
 }

@@ -9,6 +9,8 @@
 /// mode weighs < 2e-22 of it, far below half an ulp of a total that is ≥ 1.
 pub(crate) const NEGLIGIBLE_LOG_WEIGHT: f64 = -50.0;
 
+use std::ops::Range;
+
 const LOG2_E: f64 = std::f64::consts::LOG2_E;
 /// ln 2 split so that k · `LN2_HI` is exact for |k| < 2¹¹ (`LN2_HI` has the upper 32
 /// significant bits of ln 2; `LN2_LO` is the rest).
@@ -57,6 +59,14 @@ pub(crate) fn exp_nonpositive(x: f64) -> f64 {
 /// the maximum) and returns (max, Σ weights).
 #[inline]
 pub(crate) fn exponentiate(values: &mut [f64]) -> (f64, f64) {
+    let (max, total, _) = exponentiate_window(values);
+    (max, total)
+}
+
+/// [`exponentiate`], also returning the window of nodes outside which every weight is
+/// 0: sums over it with [`sum_zip_in`] equal the sums over all nodes to the bit.
+#[inline]
+pub(crate) fn exponentiate_window(values: &mut [f64]) -> (f64, f64, Range<usize>) {
     let max = maximum(values);
     // Only the run of nodes from the first to the last non-negligible one is
     // exponentiated (on a fine grid most nodes are negligible); the rest are 0.
@@ -70,7 +80,8 @@ pub(crate) fn exponentiate(values: &mut [f64]) -> (f64, f64) {
         let w = exp_nonpositive(d.max(NEGLIGIBLE_LOG_WEIGHT));
         *v = if d > NEGLIGIBLE_LOG_WEIGHT { w } else { 0.0 };
     }
-    (max, sum_map(values, |w| w))
+    let total = sum_zip_in(values, values, first..last, |w, _| w);
+    (max, total, first..last)
 }
 
 /// Σ_i f(v_i) with four interleaved partial sums (element i goes to sum i mod 4; the
@@ -92,22 +103,39 @@ pub(crate) fn sum_map(values: &[f64], f: impl Fn(f64) -> f64) -> f64 {
     total
 }
 
-/// Σ_i f(a_i, b_i) over the common length, in the order of [`sum_map`].
-#[inline(always)]
+/// Σ_i f(a_i, b_i) over the common length, in the order of [`sum_map`] (the reference
+/// that tests hold [`sum_zip_in`] to).
+#[cfg(test)]
 pub(crate) fn sum_zip(a: &[f64], b: &[f64], f: impl Fn(f64, f64) -> f64) -> f64 {
+    sum_zip_in(a, b, 0..usize::MAX, f)
+}
+
+/// [`sum_zip`] when f(a_i, b_i) is ±0 outside `window`: the same bits, with only the
+/// lanes' blocks that meet the window visited (a lane that skips a ±0 term holds the
+/// same value, and the remainder is added in the same order).
+#[inline(always)]
+pub(crate) fn sum_zip_in(
+    a: &[f64],
+    b: &[f64],
+    window: Range<usize>,
+    f: impl Fn(f64, f64) -> f64,
+) -> f64 {
     let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
+    let full = n / 4 * 4;
+    let end = window.end.min(n);
+    let lanes_end = end.div_ceil(4).saturating_mul(4).min(full);
+    let lanes_start = (window.start / 4 * 4).min(lanes_end);
     let mut s = [0.0; 4];
-    let mut ca = a.chunks_exact(4);
-    let mut cb = b.chunks_exact(4);
-    for (x, y) in (&mut ca).zip(&mut cb) {
+    let ca = a[lanes_start..lanes_end].chunks_exact(4);
+    let cb = b[lanes_start..lanes_end].chunks_exact(4);
+    for (x, y) in ca.zip(cb) {
         for j in 0..4 {
             s[j] += f(x[j], y[j]);
         }
     }
     let mut total = (s[0] + s[1]) + (s[2] + s[3]);
-    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
-        total += f(*x, *y);
+    for i in full.max(window.start)..end {
+        total += f(a[i], b[i]);
     }
     total
 }
@@ -184,5 +212,35 @@ mod tests {
         assert!((total - expected.iter().sum::<f64>()).abs() < 1e-15);
         assert_eq!(maximum(&[]), f64::NEG_INFINITY);
         assert_eq!(maximum(&[f64::NAN, 2.0, 1.0, 3.0, -1.0]), 3.0);
+    }
+
+    #[test]
+    fn window_sums_equal_full_sums_to_the_bit() {
+        // Weights that are 0 outside a window, for every window of every length up to
+        // 13 (full blocks of four, a remainder, windows inside and across both).
+        for n in 0..=13usize {
+            let nodes: Vec<f64> = (0..n).map(|i| -1.3 + 0.37 * i as f64).collect();
+            for first in 0..=n {
+                for last in first..=n {
+                    let mut w = vec![0.0; n];
+                    for (i, v) in w.iter_mut().enumerate().take(last).skip(first) {
+                        *v = 0.1 + (i as f64 * 0.731).sin().abs();
+                    }
+                    let full = sum_zip(&nodes, &w, |t, w| t * w);
+                    let part = sum_zip_in(&nodes, &w, first..last, |t, w| t * w);
+                    assert_eq!(full.to_bits(), part.to_bits(), "n {n}, {first}..{last}");
+                    let spread = |t: f64, w: f64| (t - 0.3) * (t - 0.3) * w;
+                    let full = sum_zip(&nodes, &w, spread);
+                    assert_eq!(
+                        full.to_bits(),
+                        sum_zip_in(&nodes, &w, first..last, spread).to_bits()
+                    );
+                    assert_eq!(
+                        sum_map(&w, |v| v).to_bits(),
+                        sum_zip_in(&w, &w, first..last, |v, _| v).to_bits()
+                    );
+                }
+            }
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use super::{Estimate, Status};
 use crate::model::{MAX_CATEGORIES, ResponseCurve, ResponseFunction};
-use crate::posterior::{exponentiate, sum_map, sum_zip};
+use crate::posterior::{exponentiate_window, sum_map, sum_zip_in};
 use crate::quadrature::Quadrature;
 use crate::response::MISSING;
 
@@ -149,11 +149,7 @@ impl LogTable {
         init: Option<&[f64]>,
         out: &mut [f64],
     ) -> usize {
-        let (mut missing, mut above_zero) = (0, 0);
-        for &x in responses {
-            missing += usize::from(x == MISSING);
-            above_zero += usize::from(x != MISSING && x > 0);
-        }
+        let (missing, above_zero) = count_missing_and_above_zero(responses);
         let answered = responses.len() - missing;
         let mut gather = Gather {
             table: self,
@@ -178,16 +174,17 @@ impl LogTable {
                 match *segment {
                     Segment::Single(i) => single(&mut gather, out, i),
                     Segment::Pack { item, sums } => {
-                        let answers = &responses[item..item + PACK];
-                        if answers.contains(&MISSING) {
+                        let answers: [u8; PACK] = responses[item..item + PACK]
+                            .try_into()
+                            .expect("a run of PACK items");
+                        let bytes = u64::from_le_bytes(answers);
+                        // The items are 0/1, so a byte with its high bit set is MISSING.
+                        if bytes & 0x8080_8080_8080_8080 != 0 {
                             for i in item..item + PACK {
                                 single(&mut gather, out, i);
                             }
                         } else {
-                            let code = answers
-                                .iter()
-                                .enumerate()
-                                .fold(0, |c, (j, &x)| c | usize::from(x) << j);
+                            let code = pack_code(bytes);
                             gather.push(out, sums + code * self.stride, code != 0);
                         }
                     }
@@ -205,6 +202,32 @@ impl LogTable {
         gather.flush(out);
         answered
     }
+}
+
+/// (missing, answered with a category above 0) among `responses`, counted in byte lanes
+/// (blocks of at most 255) so that the compiler keeps 16 answers per vector.
+#[inline(always)]
+fn count_missing_and_above_zero(responses: &[u8]) -> (usize, usize) {
+    let (mut missing, mut above_zero) = (0, 0);
+    for block in responses.chunks(255) {
+        let (mut m, mut a) = (0u8, 0u8);
+        for &x in block {
+            m += u8::from(x == MISSING);
+            a += u8::from(x != MISSING && x > 0);
+        }
+        missing += usize::from(m);
+        above_zero += usize::from(a);
+    }
+    (missing, above_zero)
+}
+
+/// Σ_j b_j·2^j for the eight 0/1 bytes b_j of `bytes` (little-endian): multiplying by
+/// Σ_j 2^(56 − 7j) moves b_j to bit 56 + j, and no two partial products share a bit, so
+/// nothing carries into the top byte.
+#[inline(always)]
+fn pack_code(bytes: u64) -> usize {
+    const _: () = assert!(PACK == 8, "pack_code reads eight answers");
+    (bytes.wrapping_mul(0x0102_0408_1020_4080) >> 56) as usize
 }
 
 /// Where B(θ_q) starts in [`LogTable::rows`].
@@ -257,13 +280,14 @@ impl Gather<'_> {
         let starts = &self.starts[..self.len];
         for (b, chunk) in out.chunks_mut(BLOCK).enumerate() {
             let offset = b * BLOCK;
-            let mut sums = [0.0; BLOCK];
-            match self.init {
-                Some(init) => {
-                    sums[..chunk.len()].copy_from_slice(&init[offset..offset + chunk.len()])
-                }
-                None => sums[..chunk.len()].copy_from_slice(chunk),
-            }
+            // The running sums are a fixed-size array indexed only by constants (the
+            // partial last block goes through `edge`), so they stay in registers.
+            let mut edge = [0.0; BLOCK];
+            edge[..chunk.len()].copy_from_slice(match self.init {
+                Some(init) => &init[offset..offset + chunk.len()],
+                None => chunk,
+            });
+            let mut sums = edge;
             for &s in starts {
                 let row: &[f64; BLOCK] = t.rows[s + offset..s + offset + BLOCK]
                     .try_into()
@@ -272,7 +296,8 @@ impl Gather<'_> {
                     *total += v;
                 }
             }
-            chunk.copy_from_slice(&sums[..chunk.len()]);
+            edge = sums;
+            chunk.copy_from_slice(&edge[..chunk.len()]);
         }
         self.init = None;
         self.len = 0;
@@ -305,10 +330,11 @@ pub(crate) fn eap_row(
     scratch: &mut [f64],
 ) -> Estimate {
     let answered = table.sum_into(row, Some(quadrature.log_weights()), scratch);
-    let (_, total) = exponentiate(scratch);
+    let (_, total, window) = exponentiate_window(scratch);
     let nodes = quadrature.nodes();
-    let theta = sum_zip(nodes, scratch, |t, w| t * w) / total;
-    let var = sum_zip(nodes, scratch, |t, w| (t - theta) * (t - theta) * w) / total;
+    // The weights are 0 outside the window, so these are the sums over all nodes.
+    let theta = sum_zip_in(nodes, scratch, window.clone(), |t, w| t * w) / total;
+    let var = sum_zip_in(nodes, scratch, window, |t, w| (t - theta) * (t - theta) * w) / total;
     Estimate {
         theta,
         se: var.sqrt(),
@@ -329,4 +355,26 @@ pub(crate) fn mean_sd(nodes: &[f64], weights: &[f64]) -> (f64, f64) {
         .map(|(t, w)| (t - mean) * (t - mean) * w)
         .sum();
     (mean, var.sqrt())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pack_code_reads_every_subset_of_eight_answers() {
+        for code in 0..1usize << PACK {
+            let answers: [u8; PACK] = std::array::from_fn(|j| (code >> j & 1) as u8);
+            assert_eq!(pack_code(u64::from_le_bytes(answers)), code);
+        }
+    }
+
+    #[test]
+    fn counts_survive_more_than_255_answers() {
+        let mut responses = vec![MISSING; 300];
+        responses.extend(std::iter::repeat_n(2, 280));
+        responses.extend(std::iter::repeat_n(0, 7));
+        assert_eq!(count_missing_and_above_zero(&responses), (300, 280));
+        assert_eq!(count_missing_and_above_zero(&[]), (0, 0));
+    }
 }
