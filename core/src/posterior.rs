@@ -57,7 +57,7 @@ pub(crate) fn exp_nonpositive(x: f64) -> f64 {
 
 /// Replaces the log weights `values` by exp(v − max v) (0 for those more than 50 below
 /// the maximum) and returns (max, Σ weights).
-#[inline]
+#[cfg(test)]
 pub(crate) fn exponentiate(values: &mut [f64]) -> (f64, f64) {
     let (max, total, _) = exponentiate_window(values);
     (max, total)

@@ -3,22 +3,37 @@
 use super::bytes::{Reader, Writer};
 use crate::error::{Error, Result};
 use crate::model::{MAX_CATEGORIES, ResponseCurve, ResponseFunction};
-use crate::posterior::exponentiate;
+use crate::posterior::exponentiate_window;
 use crate::quadrature::Quadrature;
 use crate::response::{MISSING, ResponseMatrix};
 use crate::score::LogTable;
 use std::collections::HashMap;
+use std::ops::Range;
 
 /// Unique response patterns per chunk of work in the E-step. Chunks are fixed in size
 /// (not in number), so the summation order does not depend on the thread count.
 pub(crate) const CHUNK: usize = 512;
 
-/// Adds `values` to each row of `target` starting at `starts` (rows of `values.len()`),
-/// 16 nodes at a time so that the block of `values` stays in registers (the tail in
-/// blocks of 8, 4, 2 and 1).
-fn add_to_rows(target: &mut [f64], starts: &[usize], values: &[f64]) {
-    let n = values.len();
-    let mut at = 0;
+/// Consecutive 0/1 items whose category-1 counts the E-step gathers by the code of the
+/// answers to all of them (see `add_patterns`).
+const QUAD: usize = 4;
+
+/// Σ_j b_j·2^j for the four 0/1 bytes b_j of `bytes` (little-endian): multiplying by
+/// Σ_j 2^(24 − 7j) moves b_j to bit 24 + j, and no two partial products share a bit, so
+/// nothing carries into the top byte.
+#[inline(always)]
+fn quad_code(bytes: u32) -> usize {
+    const _: () = assert!(QUAD == 4, "quad_code reads four answers");
+    (bytes.wrapping_mul(0x0102_0408) >> 24) as usize
+}
+
+/// Adds `values[window]` to each row of `target` starting at `starts` (rows of
+/// `values.len()`), 16 nodes at a time so that the block of `values` stays in registers
+/// (the tail in blocks of 8, 4, 2 and 1). Outside the window the values are +0, which
+/// would change nothing.
+fn add_to_rows(target: &mut [f64], starts: &[usize], values: &[f64], window: Range<usize>) {
+    let n = window.end;
+    let mut at = window.start;
     while at + 16 <= n {
         add_block::<16>(target, starts, values, at);
         at += 16;
@@ -236,6 +251,10 @@ impl ExpectedCounts {
     /// category 0 is instead filled in at the end as
     /// r_i0 = R − M_i − Σ_{k>0} r_ik, with R the posterior summed over respondents and
     /// M_i over those who left item i out: on 0/1 data that halves the additions.
+    /// Runs of four such 0/1 items (at multiples of four) answered in full add the row
+    /// once, to one of 16 accumulators chosen by the answers, which is added at the end
+    /// to category 1 of each item answered 1 in its code: a quarter of the additions
+    /// again. Only the nodes of the posterior's window are added (the rest are +0).
     fn add_patterns(
         &mut self,
         table: &LogTable,
@@ -248,12 +267,12 @@ impl ExpectedCounts {
         let items = self.categories.len();
         // Which items take category 0 by difference (counts of patterns, not persons:
         // the choice is about work per pattern).
-        let mut zeros = vec![0usize; items];
-        let mut missing = vec![0usize; items];
+        let mut zeros = vec![0u32; items];
+        let mut missing = vec![0u32; items];
         for u in range.clone() {
-            for (i, &x) in patterns.row(u).iter().enumerate() {
-                zeros[i] += usize::from(x == 0);
-                missing[i] += usize::from(x == MISSING);
+            for ((z, m), &x) in zeros.iter_mut().zip(&mut missing).zip(patterns.row(u)) {
+                *z += u32::from(x == 0);
+                *m += u32::from(x == MISSING);
             }
         }
         let by_difference: Vec<bool> = zeros
@@ -261,6 +280,15 @@ impl ExpectedCounts {
             .zip(&missing)
             .map(|(&z, &m)| z > m && z > 0)
             .collect();
+        // Runs of four 0/1 items, all by difference, starting at multiples of four: a
+        // pattern that answers all four adds its posterior to one of 16 accumulator
+        // rows (its answers as a code), expanded into the items' rows at the end.
+        let quads: Vec<bool> = (0..items / QUAD)
+            .map(|g| {
+                (g * QUAD..(g + 1) * QUAD).all(|i| by_difference[i] && self.categories[i] == 2)
+            })
+            .collect();
+        let mut accumulators = vec![0.0; quads.len() * (1 << QUAD) * q_len];
         // Per item: M_i (by difference) in `left_out`, rows of `items × q_len`.
         let mut left_out = vec![0.0; items * q_len];
         let mut respondent_total = vec![0.0; q_len];
@@ -269,11 +297,12 @@ impl ExpectedCounts {
         // only kept when needed (0/1 answers are unpredictable).
         let mut counts_rows = vec![0; items];
         let mut left_out_rows = vec![0; items];
+        let mut quad_rows = vec![0; quads.len()];
         for u in range {
             let row = patterns.row(u);
             let f = patterns.frequencies[u];
             let answered = table.sum_into(row, Some(quadrature.log_weights()), &mut post);
-            let (max, total) = exponentiate(&mut post);
+            let (max, total, window) = exponentiate_window(&mut post);
             self.log_likelihood += f * (max + total.ln());
             self.persons += f;
             if answered == 0 {
@@ -284,26 +313,68 @@ impl ExpectedCounts {
                 continue;
             }
             self.respondents += f;
+            // The weights are +0 outside the window: adding them would change nothing.
+            let w = window.clone();
             let scale = f / total;
-            for v in post.iter_mut() {
+            for v in post[w.clone()].iter_mut() {
                 *v *= scale;
             }
-            for (n, v) in self.node_totals.iter_mut().zip(&post) {
+            for (n, v) in self.node_totals[w.clone()].iter_mut().zip(&post[w.clone()]) {
                 *n += v;
             }
-            let (mut n_counts, mut n_left_out) = (0, 0);
-            for (i, &x) in row.iter().enumerate() {
+            let (mut n_counts, mut n_left_out, mut n_quads) = (0, 0, 0);
+            let mut single = |i: usize| {
+                let x = row[i];
                 let absent = x == MISSING;
                 counts_rows[n_counts] = self.offsets[i] + usize::from(x) * q_len;
                 n_counts += usize::from(!absent & ((x > 0) | !by_difference[i]));
                 left_out_rows[n_left_out] = i * q_len;
                 n_left_out += usize::from(absent & by_difference[i]);
+            };
+            for (g, &quad) in quads.iter().enumerate() {
+                let answers: [u8; QUAD] = row[g * QUAD..(g + 1) * QUAD]
+                    .try_into()
+                    .expect("a run of QUAD items");
+                let bytes = u32::from_le_bytes(answers);
+                // The items are 0/1, so a byte with its high bit set is MISSING.
+                if quad && bytes & 0x8080_8080 == 0 {
+                    let code = quad_code(bytes);
+                    quad_rows[n_quads] = ((g << QUAD) + code) * q_len;
+                    n_quads += usize::from(code != 0);
+                } else {
+                    (g * QUAD..(g + 1) * QUAD).for_each(&mut single);
+                }
             }
-            for (r, v) in respondent_total.iter_mut().zip(&post) {
+            (quads.len() * QUAD..items).for_each(single);
+            for (r, v) in respondent_total[w.clone()].iter_mut().zip(&post[w]) {
                 *r += v;
             }
-            add_to_rows(&mut left_out, &left_out_rows[..n_left_out], &post);
-            add_to_rows(&mut self.counts, &counts_rows[..n_counts], &post);
+            add_to_rows(
+                &mut left_out,
+                &left_out_rows[..n_left_out],
+                &post,
+                window.clone(),
+            );
+            add_to_rows(
+                &mut self.counts,
+                &counts_rows[..n_counts],
+                &post,
+                window.clone(),
+            );
+            add_to_rows(&mut accumulators, &quad_rows[..n_quads], &post, window);
+        }
+        // Each accumulator row adds to category 1 of every item whose bit its code has.
+        for (g, _) in quads.iter().enumerate().filter(|(_, q)| **q) {
+            for code in 1..1 << QUAD {
+                let start = ((g << QUAD) + code) * q_len;
+                let sums = &accumulators[start..start + q_len];
+                for j in (0..QUAD).filter(|j| code >> j & 1 == 1) {
+                    let at = self.offsets[g * QUAD + j] + q_len;
+                    for (c, v) in self.counts[at..at + q_len].iter_mut().zip(sums) {
+                        *c += v;
+                    }
+                }
+            }
         }
         for (i, _) in by_difference.iter().enumerate().filter(|(_, d)| **d) {
             let start = self.offsets[i];

@@ -447,3 +447,103 @@ fn byte_forms_round_trip_exactly_and_reject_damage() {
     }
     assert!(DataSummary::from_bytes(&counts.to_bytes()).is_err());
 }
+
+/// The E-step's shortcuts (category 0 by difference, runs of four 0/1 items gathered by
+/// answer code, the posterior window) against the definition: every person's posterior
+/// weights added to the row of the category they answered, with libm's `exp`.
+#[test]
+fn expected_counts_equal_the_direct_sums() {
+    // Items 0–3 and 8–11 are 0/1 runs; item 5 is mostly missing (so not by difference,
+    // which breaks its run); item 13 is graded (breaks the last run); 16–17 are a tail.
+    let models: Vec<ItemModel> = (0..18)
+        .map(|i| {
+            let (a, d) = (0.6 + 0.1 * i as f64, -1.5 + 0.2 * i as f64);
+            if i == 13 {
+                ItemModel::Graded {
+                    slope: a,
+                    intercepts: vec![1.0, -0.8],
+                }
+            } else {
+                ItemModel::TwoPl {
+                    slope: a,
+                    intercept: d,
+                }
+            }
+        })
+        .collect();
+    let sim = simulate(
+        &models,
+        &Simulation {
+            persons: 1500,
+            mean: 0.2,
+            sd: 1.1,
+            missing: 0.05,
+            seed: 31,
+        },
+    )
+    .unwrap();
+    let (persons, n_items) = (sim.responses.persons(), models.len());
+    let mut data: Vec<u8> = (0..persons)
+        .flat_map(|p| sim.responses.row(p).to_vec())
+        .collect();
+    for p in 0..persons {
+        if p % 5 != 0 {
+            data[p * n_items + 5] = crate::response::MISSING;
+        }
+    }
+    let responses = crate::response::ResponseMatrix::new(persons, n_items, data).unwrap();
+    let items: Vec<_> = models
+        .iter()
+        .map(|m| m.response_function("t").unwrap())
+        .collect();
+    let quadrature = Quadrature::new(&Grid::default(), &Prior::default()).unwrap();
+    let counts = ExpectedCounts::compute(&items, &quadrature, &responses).unwrap();
+
+    let nodes = quadrature.nodes();
+    let mut direct: Vec<Vec<Vec<f64>>> = items
+        .iter()
+        .map(|f| vec![vec![0.0; nodes.len()]; f.categories()])
+        .collect();
+    let mut log_likelihood = 0.0;
+    let mut lp = [0.0; crate::model::MAX_CATEGORIES];
+    for p in 0..persons {
+        let mut l: Vec<f64> = quadrature.log_weights().to_vec();
+        for (i, &x) in responses.row(p).iter().enumerate() {
+            if x == crate::response::MISSING {
+                continue;
+            }
+            for (q, &theta) in nodes.iter().enumerate() {
+                items[i].log_probabilities(theta, &mut lp);
+                l[q] += lp[usize::from(x)];
+            }
+        }
+        let max = l.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let w: Vec<f64> = l.iter().map(|v| (v - max).exp()).collect();
+        let total: f64 = w.iter().sum();
+        log_likelihood += max + total.ln();
+        for (i, &x) in responses.row(p).iter().enumerate() {
+            if x != crate::response::MISSING {
+                for (c, v) in direct[i][usize::from(x)].iter_mut().zip(&w) {
+                    *c += v / total;
+                }
+            }
+        }
+    }
+    assert!((counts.log_likelihood() - log_likelihood).abs() < 1e-8 * log_likelihood.abs());
+    for (i, rows) in direct.iter().enumerate() {
+        for (k, row) in rows.iter().enumerate() {
+            for (q, (got, want)) in counts
+                .item_category(i, k)
+                .unwrap()
+                .iter()
+                .zip(row)
+                .enumerate()
+            {
+                assert!(
+                    (got - want).abs() < 1e-10 * (1.0 + want),
+                    "item {i}, category {k}, node {q}: {got} vs {want}"
+                );
+            }
+        }
+    }
+}

@@ -102,13 +102,14 @@ impl LogTable {
             if run.is_some_and(|run| run.iter().all(|f| f.categories() == 2)) {
                 let sums = rows.len();
                 rows.resize(sums + (1 << PACK) * stride, 0.0);
+                // Row `code` = row `code` without its highest bit j, plus Δ_(i+j),1:
+                // the bits' rows added in increasing j, one row addition per code.
                 for code in 1..1usize << PACK {
-                    let at = sums + code * stride;
-                    for j in (0..PACK).filter(|j| code >> j & 1 == 1) {
-                        let delta = starts[i + j].differences + stride;
-                        for qi in 0..q {
-                            rows[at + qi] += rows[delta + qi];
-                        }
+                    let j = code.ilog2() as usize;
+                    let (at, from) = (sums + code * stride, sums + (code - (1 << j)) * stride);
+                    let delta = starts[i + j].differences + stride;
+                    for qi in 0..q {
+                        rows[at + qi] = rows[from + qi] + rows[delta + qi];
                     }
                 }
                 segments.push(Segment::Pack { item: i, sums });
