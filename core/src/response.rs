@@ -111,15 +111,23 @@ impl ResponseMatrix {
         // Converted in blocks (in parallel when the feature is on); a bad value is then
         // reported at its first position, whatever the block order.
         let block = 1 << 16;
-        // Branch-free so that it vectorizes: `v as u8` saturates (NaN → 0), and the
-        // value is a category exactly when converting back gives it again.
+        // Branch-free so that it vectorizes: for 0 ≤ v < 2⁵¹, v + 2⁵² is exact only when
+        // v is a whole number, which is then the low bits of the sum's significand; a
+        // category also needs 0 ≤ v < MISSING. NaN fails every comparison.
+        const WHOLE: f64 = 4_503_599_627_370_496.0; // 2⁵²
         let convert = |(out, input): (&mut [u8], &[f64])| -> bool {
             let mut ok = true;
             for (o, &v) in out.iter_mut().zip(input) {
-                let c = v as u8;
+                let shifted = v + WHOLE;
+                let whole = shifted - WHOLE == v;
+                let category = whole & (v >= 0.0) & (v < MISSING as f64);
                 let nan = v.is_nan();
-                ok &= nan | ((f64::from(c) == v) & (c != MISSING));
-                *o = if nan { MISSING } else { c };
+                ok &= nan | category;
+                *o = if nan {
+                    MISSING
+                } else {
+                    shifted.to_bits() as u8
+                };
             }
             ok
         };
@@ -252,5 +260,39 @@ mod tests {
         assert_eq!(matrix.row(0)[3], MISSING);
         assert_eq!(matrix.row(15_000)[7], 0);
         assert_eq!(matrix.row(19_999)[9], 1);
+    }
+
+    #[test]
+    fn from_f64_takes_exactly_the_whole_numbers_below_missing() {
+        let bad = [
+            -1.0,
+            -0.5,
+            -1e-300,
+            0.5,
+            1.0 + f64::EPSILON,
+            254.5,
+            255.0,
+            256.0,
+            511.0,
+            1e15,
+            2f64.powi(51) + 1.0,
+            2f64.powi(52),
+            2f64.powi(52) + 1.0,
+            2f64.powi(53) + 2.0,
+            1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MIN_POSITIVE,
+        ];
+        for v in bad {
+            assert!(
+                ResponseMatrix::from_f64(1, 1, &[v]).is_err(),
+                "{v} accepted"
+            );
+        }
+        let good: Vec<f64> = (0..255).map(f64::from).chain([-0.0, f64::NAN]).collect();
+        let matrix = ResponseMatrix::from_f64(1, good.len(), &good).unwrap();
+        let expected: Vec<u8> = (0..=254u8).chain([0, MISSING]).collect();
+        assert_eq!(matrix.row(0), expected.as_slice());
     }
 }
