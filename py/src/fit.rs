@@ -64,6 +64,23 @@ pub fn item_fit(
     )
 }
 
+/// Yen's Q3 (at each person's EAP) and the LD X² of every item pair; JSON text.
+#[pyfunction]
+pub fn local_dependence(
+    py: Python<'_>,
+    data: PyReadonlyArray2<'_, f64>,
+    settings_json: &str,
+    calibration_json: &str,
+) -> PyResult<String> {
+    of_calibration(
+        py,
+        data,
+        settings_json,
+        calibration_json,
+        bagdar::fit::local_dependence,
+    )
+}
+
 /// DIF between two groups: `method` "mh" (Mantel–Haenszel, 0/1 items), "mantel"
 /// (ordinal), "logistic" or "lr" (likelihood ratio, 2PL/graded); JSON text.
 #[pyfunction]

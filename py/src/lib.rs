@@ -29,6 +29,8 @@ fn _bagdar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fit::m2, m)?)?;
     m.add_function(wrap_pyfunction!(fit::item_fit, m)?)?;
     m.add_function(wrap_pyfunction!(fit::dif, m)?)?;
+    m.add_function(wrap_pyfunction!(fit::local_dependence, m)?)?;
+    m.add_function(wrap_pyfunction!(score::person_fit, m)?)?;
     m.add_function(wrap_pyfunction!(groups::calibrate_groups, m)?)?;
     m.add_function(wrap_pyfunction!(groups::likelihood_ratio_dif, m)?)?;
     m.add_function(wrap_pyfunction!(link::link, m)?)?;

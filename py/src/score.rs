@@ -83,6 +83,49 @@ pub fn score_items<'py>(
     ))
 }
 
+type PersonFitColumns<'py> = (
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+);
+
+/// Person fit of every row: (theta, lz, lz*) with θ from the settings' method (lz* is
+/// NaN for EAP θ; see `bagdar::fit::person_fit`).
+#[pyfunction]
+#[pyo3(signature = (models_json, data, settings_json = None))]
+pub fn person_fit<'py>(
+    py: Python<'py>,
+    models_json: &str,
+    data: PyReadonlyArray2<'py, f64>,
+    settings_json: Option<&str>,
+) -> PyResult<PersonFitColumns<'py>> {
+    let models: Vec<ItemModel> =
+        serde_json::from_str(models_json).map_err(|e| json_error("items", e))?;
+    let settings = settings(settings_json)?;
+    let (rows, cols, values) = matrix_values(&data);
+    let fits = py
+        .detach(|| {
+            let scorer = Scorer::from_models(&models, &settings)?;
+            let matrix = ResponseMatrix::from_f64(rows, cols, &values)?;
+            bagdar::fit::person_fit(&matrix, &scorer)
+        })
+        .map_err(to_py)?;
+    Ok((
+        fits.iter()
+            .map(|f| f.theta)
+            .collect::<Vec<_>>()
+            .into_pyarray(py),
+        fits.iter()
+            .map(|f| f.lz)
+            .collect::<Vec<_>>()
+            .into_pyarray(py),
+        fits.iter()
+            .map(|f| f.lz_star)
+            .collect::<Vec<_>>()
+            .into_pyarray(py),
+    ))
+}
+
 /// The EAP-for-sum-scores table: (sums, theta, se, probability).
 #[pyfunction]
 #[pyo3(signature = (models_json, settings_json = None))]

@@ -74,3 +74,78 @@ def test_dif_finds_a_planted_item_across_language_groups() -> None:
         fit.dif(groups[:10])
     with pytest.raises(bagdar.SettingsError):
         fit.dif(groups, method="sibtest")
+
+
+def _two_pl_p(theta: np.ndarray, models: list[dict]) -> np.ndarray:
+    a = np.array([m["slope"] for m in models])
+    d = np.array([m["intercept"] for m in models])
+    return 1.0 / (1.0 + np.exp(-(np.outer(theta, a) + d)))
+
+
+def test_q3_equals_residual_correlations_at_the_eap(lsat7) -> None:
+    report = lsat7.local_dependence()
+    ids = [f"Item.{i}" for i in range(1, 6)]
+    assert list(report["q3"].index) == ids and list(report["q3"].columns) == ids
+    # The definition in numpy: residuals x − P(θ̂) at each person's EAP under the fitted
+    # population, correlated across persons.
+    data = lsat7_data()
+    theta = bagdar.score(data, lsat7.models, prior=(lsat7.latent_mean, lsat7.latent_sd))[
+        "theta"
+    ].to_numpy()
+    residuals = data - _two_pl_p(theta, lsat7.models)
+    expected = np.corrcoef(residuals, rowvar=False)
+    np.testing.assert_allclose(report["q3"].to_numpy(), expected, atol=1e-10)
+    off = expected[~np.eye(5, dtype=bool)]
+    assert abs(report["q3_mean"] - off.mean()) < 1e-10
+    assert abs(report["q3_max_centred"] - (off.max() - off.mean())) < 1e-10
+    pairs = report["pairs"]
+    assert len(pairs) == 10 and list(pairs.columns[:2]) == ["first", "second"]
+    assert pairs.iloc[0]["first"] == "Item.1" and pairs.iloc[0]["second"] == "Item.2"
+    assert (pairs["df"] == 1).all() and pairs["p_value"].between(0, 1).all()
+
+
+def test_local_dependence_flags_a_planted_pair() -> None:
+    # A moderate dependence (item 6 copies item 5 for 40% of persons) among 15 items; a
+    # stronger one is absorbed into θ (both slopes grow and their Q3 turns negative).
+    rng = np.random.default_rng(11)
+    n, items = 2000, 15
+    theta = rng.normal(size=n)
+    p = _two_pl_p(theta, [{"slope": 1.3, "intercept": d} for d in np.linspace(1.5, -1.5, items)])
+    data = (rng.random(p.shape) < p).astype(float)
+    data[:, 5] = np.where(rng.random(n) < 0.4, data[:, 4], data[:, 5])
+    report = bagdar.fit(data, "2pl").local_dependence()
+    assert report["q3_max_pair"] == ("item5", "item6")
+    assert report["q3_max_centred"] > 0.25
+    pairs = report["pairs"].set_index(["first", "second"])
+    assert len(pairs) == items * (items - 1) // 2
+    assert pairs["chi_square"].idxmax() == ("item5", "item6")
+    assert pairs.loc[("item5", "item6"), "cramers_v"] > 0.2
+    others = pairs.drop(index=("item5", "item6"))
+    assert others["cramers_v"].abs().max() < 0.15
+
+
+def test_person_fit_lz_follows_its_definition_and_flags_aberrant_rows() -> None:
+    models = [{"type": "2pl", "slope": 1.5, "intercept": d} for d in np.linspace(2, -2, 12)]
+    rng = np.random.default_rng(3)
+    theta = rng.normal(size=300)
+    data = (rng.random((300, 12)) < _two_pl_p(theta, models)).astype(float)
+    data[0] = (np.arange(12) >= 6).astype(float)  # fails the easy items, passes the hard
+    data[1, 3] = np.nan
+    table = bagdar.person_fit(data, models, method="wle")
+    assert list(table.columns) == ["theta", "lz", "lz_star"]
+    np.testing.assert_allclose(
+        table["theta"], bagdar.score(data, models, method="wle")["theta"], atol=1e-12
+    )
+    p = _two_pl_p(table["theta"].to_numpy(), models)
+    answered = ~np.isnan(data)
+    x = np.where(answered, data, 0.0)
+    l0 = np.where(answered, x * np.log(p) + (1 - x) * np.log1p(-p), 0).sum(axis=1)
+    mean = np.where(answered, p * np.log(p) + (1 - p) * np.log1p(-p), 0).sum(axis=1)
+    var = np.where(answered, p * (1 - p) * np.log(p / (1 - p)) ** 2, 0).sum(axis=1)
+    np.testing.assert_allclose(table["lz"], (l0 - mean) / np.sqrt(var), atol=1e-9)
+    assert table["lz"].iloc[0] < -3 and table["lz_star"].iloc[0] < -3
+    assert table["lz"].iloc[2:].median() > -1
+    eap = bagdar.person_fit(data, models, method="eap")
+    assert eap["lz_star"].isna().all() and eap["lz"].notna().all()
+    with pytest.raises(bagdar.ResponseDataError):
+        bagdar.person_fit(data[:, :5], models)

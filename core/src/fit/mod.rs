@@ -145,3 +145,63 @@ pub fn item_fit(
         .map(|(s_x2, mean_squares)| ItemFit { s_x2, mean_squares })
         .collect())
 }
+
+/// Local dependence of a calibration on its data: Yen's Q3 of the residuals at each
+/// person's EAP (as R mirt's `residuals(type = "Q3")`, which scores with EAP under the
+/// fitted population) and the LD X² of every item pair (Chen & Thissen 1997) under the
+/// fitted population on the calibration grid.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LocalDependenceReport {
+    /// Yen's Q3 matrix and its summary.
+    pub q3: Q3,
+    /// LD X² of every pair (i < j), in row order.
+    pub pairs: Vec<LocalDependence>,
+}
+
+/// [`yen_q3`] at each person's EAP and [`ld_x2`] for a calibration on its data.
+///
+/// # Errors
+///
+/// As [`yen_q3`] and [`ld_x2`] (fewer than 2 items; data that do not fit the items).
+///
+/// # Examples
+///
+/// ```
+/// use bagdar::calibrate::{CalibrationSettings, Simulation, calibrate, simulate};
+/// use bagdar::model::ItemModel;
+/// let items: Vec<ItemModel> = (0..8)
+///     .map(|i| ItemModel::TwoPl { slope: 1.2, intercept: 1.0 - 0.25 * i as f64 })
+///     .collect();
+/// let simulation = Simulation { persons: 1000, mean: 0.0, sd: 1.0, missing: 0.0, seed: 4 };
+/// let data = simulate(&items, &simulation)?.responses;
+/// let settings = CalibrationSettings::default();
+/// let fit = calibrate(&data, &settings)?;
+/// let report = bagdar::fit::local_dependence(&data, &settings, &fit)?;
+/// assert_eq!(report.pairs.len(), 28);
+/// assert!(report.q3.max_centred < 0.15); // locally independent data
+/// # Ok::<(), bagdar::Error>(())
+/// ```
+pub fn local_dependence(
+    responses: &ResponseMatrix,
+    settings: &crate::calibrate::CalibrationSettings,
+    fit: &crate::calibrate::Calibration,
+) -> Result<LocalDependenceReport> {
+    use crate::quadrature::{Prior, Quadrature};
+    use crate::score::{Scorer, ScoringSettings};
+    let prior = Prior::Normal {
+        mean: fit.latent_mean,
+        sd: fit.latent_sd,
+    };
+    let scoring = ScoringSettings {
+        method: crate::score::Method::Eap,
+        grid: settings.grid,
+        prior: prior.clone(),
+        ..ScoringSettings::default()
+    };
+    let scorer = Scorer::from_models(&fit.items, &scoring)?;
+    let theta: Vec<f64> = scorer.score(responses)?.iter().map(|e| e.theta).collect();
+    let q3 = yen_q3(responses, scorer.items(), &theta)?;
+    let quadrature = Quadrature::new(&settings.grid, &prior)?;
+    let pairs = ld_x2(responses, scorer.items(), &quadrature)?;
+    Ok(LocalDependenceReport { q3, pairs })
+}

@@ -54,6 +54,7 @@ __all__ = [
     "fit_groups",
     "likelihood_ratio_dif",
     "link",
+    "person_fit",
     "plausible_values",
     "score",
     "simulate",
@@ -243,6 +244,23 @@ def _status(codes: np.ndarray) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=_STATUS_NAMES)
 
 
+def person_fit(
+    data: Any,
+    items: ItemModels,
+    method: str = "ml",
+    **settings: Any,
+) -> pd.DataFrame:
+    """Person fit of every row: ``theta`` (by ``method``: "ml", "map", "wle" or "eap"),
+    ``lz`` (Drasgow et al. 1985) and ``lz_star`` (Snijders 2001, corrected for the
+    estimated θ; NaN for EAP θ). Large negative values flag aberrant patterns. Data and
+    settings as for :func:`score` with item models."""
+    array, index = _matrix(data)
+    theta, lz, lz_star = _bagdar.person_fit(
+        _models_json(items), np.ascontiguousarray(array), _settings(method, **settings)
+    )
+    return pd.DataFrame({"theta": theta, "lz": lz, "lz_star": lz_star}, index=index)
+
+
 def eapsum_table(items: ItemModels, **settings: Any) -> pd.DataFrame:
     """EAP for summed scores (Lord–Wingersky): ``theta``, ``se`` and the model-implied
     ``probability`` of each sum, indexed by ``sum``."""
@@ -384,6 +402,31 @@ class Calibration:
             for t in table
         ]
         return pd.DataFrame(rows, index=pd.Index(self.item_ids, name="item"))
+
+    def local_dependence(self) -> dict[str, Any]:
+        """Local dependence of every item pair. ``q3``: Yen's Q3 matrix (items × items,
+        residual correlations at each person's EAP under the fitted population, as R
+        mirt's ``residuals(type="Q3")``; NaN for pairs with fewer than 3 common
+        persons); ``q3_mean``, ``q3_max_centred`` (largest Q3 minus the mean) and
+        ``q3_max_pair``; ``pairs``: one row per pair (``first``, ``second``) with the LD
+        X² (Chen & Thissen 1997) ``chi_square``, ``df``, ``p_value`` (approximate) and
+        signed ``cramers_v``."""
+        report = json.loads(_bagdar.local_dependence(*self._fit_arguments()))
+        q3 = report["q3"]
+        n = q3["items"]
+        ids = pd.Index(self.item_ids, name="item")
+        matrix = np.array([np.nan if v is None else v for v in q3["matrix"]], dtype=float)
+        pairs = pd.DataFrame(report["pairs"])
+        for column in ("first", "second"):
+            pairs[column] = [self.item_ids[i] for i in pairs[column]]
+        first, second = q3["max_pair"]
+        return {
+            "q3": pd.DataFrame(matrix.reshape(n, n), index=ids, columns=ids),
+            "q3_mean": q3["mean"],
+            "q3_max_centred": q3["max_centred"],
+            "q3_max_pair": (self.item_ids[first], self.item_ids[second]),
+            "pairs": pairs,
+        }
 
     def dif(
         self,

@@ -27,7 +27,9 @@ __all__ = [
     "likelihood_ratio_dif",
     "link",
     "link_transform",
+    "local_dependence",
     "m2",
+    "person_fit",
     "plausible_values",
     "score_items",
     "simulate_cohort",
@@ -132,6 +134,9 @@ def item_curves(
 ]: ...
 def m2(data: npt.NDArray[np.float64], settings_json: str, calibration_json: str) -> str: ...
 def item_fit(data: npt.NDArray[np.float64], settings_json: str, calibration_json: str) -> str: ...
+def local_dependence(
+    data: npt.NDArray[np.float64], settings_json: str, calibration_json: str
+) -> str: ...
 def dif(
     data: npt.NDArray[np.float64],
     groups: npt.NDArray[np.int64],
@@ -169,6 +174,9 @@ def score_items(
     models_json: str, data: npt.NDArray[np.float64], settings_json: str | None = None
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.uint8]]: ...
 def status_names() -> list[str]: ...
+def person_fit(
+    models_json: str, data: npt.NDArray[np.float64], settings_json: str | None = None
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 def sum_score_table(
     models_json: str, settings_json: str | None = None
 ) -> tuple[
