@@ -1,5 +1,5 @@
 //! Calibration benchmarks (issue 10): 2PL 20k × 100 and GRM 10k × 25 with 5 categories,
-//! Bagdar's default settings (61 points on [−6, 6], SQUAREM, full convergence).
+//! Bagdar's default settings (61 points on [−6, 6], Anderson acceleration, full convergence).
 //!
 //! Each fit takes seconds, so the groups use criterion's smallest sample (10) and a
 //! short measurement time; read the medians, not the confidence intervals.

@@ -361,7 +361,7 @@ def calibration_case(
             },
         )
 
-    rows.append(measure(Row(case, "bagdar", "defaults (61 pts ±6, SQUAREM)"), fit_bagdar))
+    rows.append(measure(Row(case, "bagdar", "defaults (61 pts ±6, Anderson)"), fit_bagdar))
 
     def fit_mirt(points: int | None) -> Callable[[], tuple[np.ndarray, np.ndarray, dict[str, Any]]]:
         def fit() -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:

@@ -3,7 +3,7 @@
 //! seeded replications. Writes Markdown to standard output:
 //!
 //! ```text
-//! cargo run --release -p bagdar --example recovery > docs/recovery.md
+//! cargo run --release -p bagdar --example recovery -- 50 > docs/recovery.md
 //! cargo run --release -p bagdar --example recovery -- 3 > /tmp/quick.md   # 3 replications
 //! ```
 //!
@@ -26,14 +26,14 @@ fn main() {
         .unwrap_or(DEFAULT_REPLICATIONS);
     println!("# Parameter recovery\n");
     println!(
-        "Made by `cargo run --release -p bagdar --example recovery > docs/recovery.md` \
-         (`core/examples/recovery.rs`; design in `core/tests/common/recovery.rs`). \
-         Deterministic: every data set has its own seed.\n"
+        "Made by `cargo run --release -p bagdar --example recovery -- {replications} > \
+         docs/recovery.md` (`core/examples/recovery.rs`; design in \
+         `core/tests/common/recovery.rs`). Deterministic: every data set has its own seed.\n"
     );
     println!(
         "{ITEMS} items per model, θ ~ N(0, 1), no missing responses, {replications} \
          replications per row; Bagdar's default calibration settings (61 points on \
-         [−6, 6], SQUAREM EM, N(0, 1) population), plus a Beta(5, 17) prior on g for the \
+         [−6, 6], Anderson-accelerated EM, N(0, 1) population), plus a Beta(5, 17) prior on g for the \
          3PL. Parameters are in Bagdar's slope-intercept form (logit a·θ + d; GRM: \
          cumulative logits a·θ + d_k; GPCM: category logits k·a·θ + d_k); thresholds are \
          derived from them: b = −d/a (2PL, 3PL), b_k = −d_k/a (GRM), step difficulties \

@@ -1,4 +1,4 @@
-//! The Bock–Aitkin EM loop with SQUAREM acceleration.
+//! The Bock–Aitkin EM loop with Anderson or SQUAREM acceleration.
 
 use super::FitStatus;
 use super::expected::ExpectedCounts;
@@ -163,6 +163,9 @@ where
 
     /// Runs EM from `start` until the tolerances hold or the iteration limit.
     pub(crate) fn run(&mut self, start: Vec<f64>) -> Result<Outcome> {
+        if self.settings.acceleration == Acceleration::Anderson {
+            return self.run_anderson(start);
+        }
         let settings = self.settings;
         let mut x0 = start;
         let mut e0 = self.evaluate(&x0)?.ok_or_else(|| Error::NumericalFailure {
@@ -229,6 +232,89 @@ where
         })
     }
 
+    /// Anderson-accelerated EM: x_{k+1} = G(x_k) − ΔG γ with γ minimizing
+    /// ‖f_k − ΔF γ‖ over the last [`ANDERSON_MEMORY`] differences of the residuals
+    /// f = G(x) − x (a ridge of 1e-12·trace keeps the small normal equations solvable).
+    /// A proposal outside the parameter space or with a lower objective than x_k is
+    /// replaced by G(x_k), whose objective EM guarantees, and the memory restarts.
+    fn run_anderson(&mut self, start: Vec<f64>) -> Result<Outcome> {
+        let settings = self.settings;
+        let mut x = start;
+        let mut e = self.evaluate(&x)?.ok_or_else(|| Error::NumericalFailure {
+            iteration: 0,
+            what: "log-likelihood at the starting values".into(),
+        })?;
+        let mut e_steps = 1;
+        let mut history = vec![e.objective()];
+        let mut status = FitStatus::IterationLimit;
+        let mut iterations = 0;
+        // (G(x_j), f_j) of the last iterations, oldest first.
+        let mut memory: std::collections::VecDeque<(Vec<f64>, Vec<f64>)> =
+            std::collections::VecDeque::new();
+        let (mut gain, mut change) = (f64::INFINITY, f64::INFINITY);
+        while iterations < settings.max_iterations {
+            let g = self.m_step(&x, &e);
+            // Converged when the last iteration's gain and its step are within the
+            // tolerances (as for SQUAREM's cycles) and the plain EM step from x moves no
+            // parameter by more than the tolerance either (x is a fixed point of EM).
+            if gain.abs() <= settings.tolerance.log_likelihood * (1.0 + e.objective().abs())
+                && change <= settings.tolerance.parameters
+                && self.layout.largest_change(&x, &g) <= settings.tolerance.parameters
+            {
+                status = FitStatus::Converged;
+                break;
+            }
+            iterations += 1;
+            let f: Vec<f64> = g.iter().zip(&x).map(|(a, b)| a - b).collect();
+            memory.push_back((g.clone(), f.clone()));
+            if memory.len() > ANDERSON_MEMORY + 1 {
+                memory.pop_front();
+            }
+            let proposal = anderson_mix(&memory).unwrap_or_else(|| g.clone());
+            let mut next = None;
+            if proposal != g
+                && let Some(ep) = self.evaluate(&proposal)?
+            {
+                e_steps += 1;
+                if ep.objective() >= e.objective() {
+                    next = Some((proposal, ep));
+                }
+            } else if proposal != g {
+                e_steps += 1;
+            }
+            let (x_new, e_new) = match next {
+                Some(accepted) => accepted,
+                None => {
+                    memory.clear();
+                    memory.push_back((g.clone(), f));
+                    let eg = self.evaluate(&g)?.ok_or_else(|| Error::NumericalFailure {
+                        iteration: iterations,
+                        what: "log-likelihood after the M-step".into(),
+                    })?;
+                    e_steps += 1;
+                    if eg.objective() < e.objective() - 1e-10 * (1.0 + e.objective().abs()) {
+                        status = FitStatus::LikelihoodDecreased;
+                        break;
+                    }
+                    (g, eg)
+                }
+            };
+            gain = e_new.objective() - e.objective();
+            change = self.layout.largest_change(&x, &x_new);
+            x = x_new;
+            e = e_new;
+            history.push(e.objective());
+        }
+        Ok(Outcome {
+            x,
+            evaluation: e,
+            status,
+            iterations,
+            e_steps,
+            history,
+        })
+    }
+
     /// One SQUAREM S3 extrapolation (Varadhan & Roland 2008) from x0 through the two EM
     /// steps x1 = F(x0), x2 = F(x1):
     ///
@@ -288,4 +374,53 @@ where
         }
         Ok((x2.to_vec(), e2, evaluations))
     }
+}
+
+/// Differences kept by Anderson acceleration.
+const ANDERSON_MEMORY: usize = 5;
+
+/// The Anderson mixture of the remembered (G(x_j), f_j), newest last; `None` with fewer
+/// than two entries or a singular system.
+fn anderson_mix(memory: &std::collections::VecDeque<(Vec<f64>, Vec<f64>)>) -> Option<Vec<f64>> {
+    let m = memory.len().checked_sub(1).filter(|&m| m > 0)?;
+    let (g_k, f_k) = memory.back()?;
+    let n = f_k.len();
+    let df: Vec<Vec<f64>> = (0..m)
+        .map(|j| {
+            (0..n)
+                .map(|i| memory[j + 1].1[i] - memory[j].1[i])
+                .collect()
+        })
+        .collect();
+    let dg: Vec<Vec<f64>> = (0..m)
+        .map(|j| {
+            (0..n)
+                .map(|i| memory[j + 1].0[i] - memory[j].0[i])
+                .collect()
+        })
+        .collect();
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    let mut a = vec![0.0; m * m];
+    let mut b = vec![0.0; m];
+    for p in 0..m {
+        for q in 0..m {
+            a[p * m + q] = dot(&df[p], &df[q]);
+        }
+        b[p] = dot(&df[p], f_k);
+    }
+    let trace: f64 = (0..m).map(|p| a[p * m + p]).sum();
+    if !(trace > 0.0 && trace.is_finite()) {
+        return None;
+    }
+    for p in 0..m {
+        a[p * m + p] += 1e-12 * trace;
+    }
+    let gamma = super::mstep::cholesky_solve(&mut a, m, &b)?;
+    let mut x = g_k.clone();
+    for (j, c) in gamma.iter().enumerate() {
+        for (xi, d) in x.iter_mut().zip(&dg[j]) {
+            *xi -= c * d;
+        }
+    }
+    x.iter().all(|v| v.is_finite()).then_some(x)
 }

@@ -150,7 +150,7 @@ impl GroupCalibration {
 /// group's weights, the item M-step uses the counts summed over the groups in which the
 /// item is shared, and each group's population M-step uses that group's counts. A free
 /// item is estimated as one column per group (missing for the persons of other groups),
-/// so everything else is [`super::calibrate`]'s code: SQUAREM, priors, anchored items,
+/// so everything else is [`super::calibrate`]'s code: the acceleration, priors, anchored items,
 /// tolerances, the fit status and the standard errors.
 ///
 /// # Errors

@@ -1,5 +1,5 @@
 //! Item calibration by marginal maximum likelihood: Bock–Aitkin EM on a fixed
-//! quadrature grid, accelerated with SQUAREM.
+//! quadrature grid, accelerated (Anderson acceleration by default, or SQUAREM).
 //!
 //! * [`CalibrationSettings`]: models (per item or one for all), quadrature, population,
 //!   priors on item parameters, anchored items, starting values, tolerances.
@@ -13,8 +13,9 @@
 //! Defaults (see [`CalibrationSettings`]): 2PL for every item, 61 equally spaced nodes
 //! on [−6, 6] with N(0, 1) weights (R `mirt`'s grid), no priors on item parameters,
 //! automatic starting values (item–rest correlations and logits of category
-//! proportions), SQUAREM, at most 500 cycles, converged when the objective changes by
-//! less than 1e-9·(1 + |ℓ|) and no parameter by more than 1e-5 in one cycle.
+//! proportions), Anderson acceleration, at most 500 iterations, converged when the
+//! objective changes by less than 1e-9·(1 + |ℓ|) and no parameter by more than 1e-5 in
+//! one iteration, nor in the plain EM step from the final point.
 //!
 //! Standard errors ([`StandardErrors`], on request) come from the observed information:
 //! central differences of the exact gradient of the marginal log-likelihood.
@@ -195,8 +196,10 @@ impl Calibration {
 ///          by Newton–Raphson with step halving on (ln a, d, logit g, logit u);
 ///          shared parameters (1PL slope, RSM thresholds) are solved jointly;
 ///          the population (μ, σ) when free maximizes Σ_q n_q ln w_q(μ, σ)
-/// SQUAREM: x' = x0 − 2α r + α² v from two EM steps (Varadhan & Roland 2008),
-///          kept only when it does not lower the objective
+/// Anderson: x' = G(x_k) − ΔG γ, γ = argmin ‖f_k − ΔF γ‖ over the last 5 differences of
+///          the EM map G and its residual f = G(x) − x (Walker & Ni 2011), kept only
+///          when it does not lower the objective (else the EM step G(x_k));
+///          or SQUAREM: x' = x0 − 2α r + α² v from two EM steps (Varadhan & Roland 2008)
 /// ```
 ///
 /// Identification: the population is N(0, 1) unless set otherwise. Rasch, PCM and RSM
@@ -285,7 +288,7 @@ pub fn calibrate_checked(
 /// [`ExpectedCounts`] of all persons for those items on that quadrature, e.g. computed
 /// per partition with [`ExpectedCounts::compute`] and merged in a fixed partition order.
 /// `summary` is the merged [`DataSummary`] of the same persons (starting values and
-/// identification checks). Everything else (M-step, SQUAREM, convergence) is the code
+/// identification checks). Everything else (M-step, acceleration, convergence) is the code
 /// [`calibrate`] runs, so the same counts give the same fit.
 ///
 /// # Errors

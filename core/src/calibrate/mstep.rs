@@ -404,7 +404,7 @@ pub(crate) fn newton_direction(d: &Derivatives) -> Vec<f64> {
     d.gradient.iter().map(|g| g / scale).collect()
 }
 
-fn cholesky_solve(m: &mut [f64], n: usize, b: &[f64]) -> Option<Vec<f64>> {
+pub(super) fn cholesky_solve(m: &mut [f64], n: usize, b: &[f64]) -> Option<Vec<f64>> {
     for j in 0..n {
         let mut s = m[j * n + j];
         for k in 0..j {

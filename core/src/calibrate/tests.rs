@@ -193,7 +193,11 @@ fn em_objective_never_decreases() {
             },
         )
         .unwrap();
-        for acceleration in [Acceleration::None, Acceleration::Squarem] {
+        for acceleration in [
+            Acceleration::None,
+            Acceleration::Squarem,
+            Acceleration::Anderson,
+        ] {
             let settings = CalibrationSettings {
                 model: kind,
                 acceleration,
@@ -240,9 +244,45 @@ fn plain_and_accelerated_em_agree() {
         },
     )
     .unwrap();
-    assert!(fast.converged() && slow.converged());
-    assert!((fast.log_likelihood - slow.log_likelihood).abs() < 1e-4);
-    assert!(fast.e_steps < slow.e_steps);
+    let squarem = calibrate(
+        &sim.responses,
+        &CalibrationSettings {
+            acceleration: Acceleration::Squarem,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(fast.converged() && slow.converged() && squarem.converged());
+    for accelerated in [&fast, &squarem] {
+        assert!((accelerated.log_likelihood - slow.log_likelihood).abs() < 1e-4);
+        assert!(accelerated.e_steps < slow.e_steps);
+        for (a, b) in accelerated.items.iter().zip(&slow.items) {
+            let (
+                ItemModel::TwoPl {
+                    slope: a1,
+                    intercept: d1,
+                },
+                ItemModel::TwoPl {
+                    slope: a2,
+                    intercept: d2,
+                },
+            ) = (a, b)
+            else {
+                panic!("2PL items expected");
+            };
+            assert!(
+                (a1 - a2).abs() < 1e-4 && (d1 - d2).abs() < 1e-4,
+                "{a:?} vs {b:?}"
+            );
+        }
+    }
+    // Anderson (the default) needs fewer E-steps than SQUAREM here.
+    assert!(
+        fast.e_steps < squarem.e_steps,
+        "{} vs {}",
+        fast.e_steps,
+        squarem.e_steps
+    );
 }
 
 #[cfg(feature = "parallel")]
@@ -545,5 +585,96 @@ fn expected_counts_equal_the_direct_sums() {
                 );
             }
         }
+    }
+}
+
+/// Anderson (the default) and SQUAREM reach the same optimum on the harder models:
+/// GRM with five categories, 3PL with a guessing prior, GPCM, Rasch with the SD
+/// estimated, each with missing answers.
+#[test]
+fn anderson_and_squarem_reach_the_same_optimum() {
+    let graded = |i: usize| ItemModel::Graded {
+        slope: 0.8 + 0.1 * i as f64,
+        intercepts: vec![2.0, 0.7, -0.4, -1.8],
+    };
+    let three_pl = |i: usize| ItemModel::ThreePl {
+        slope: 1.0 + 0.08 * i as f64,
+        intercept: 1.2 - 0.2 * i as f64,
+        guessing: 0.2,
+    };
+    let gpcm = |i: usize| ItemModel::Gpcm {
+        slope: 0.9 + 0.05 * i as f64,
+        intercepts: vec![0.8 - 0.1 * i as f64, -0.5],
+    };
+    let rasch = |i: usize| ItemModel::TwoPl {
+        slope: 1.0,
+        intercept: 1.5 - 0.25 * i as f64,
+    };
+    let cases: Vec<(ModelKind, Vec<ItemModel>, ParameterPriors)> = vec![
+        (
+            ModelKind::Graded,
+            (0..12).map(graded).collect(),
+            ParameterPriors::default(),
+        ),
+        (
+            ModelKind::ThreePl,
+            (0..15).map(three_pl).collect(),
+            ParameterPriors {
+                guessing: Some(BetaPrior {
+                    alpha: 5.0,
+                    beta: 17.0,
+                }),
+                ..Default::default()
+            },
+        ),
+        (
+            ModelKind::Gpcm,
+            (0..10).map(gpcm).collect(),
+            ParameterPriors::default(),
+        ),
+        (
+            ModelKind::Rasch,
+            (0..12).map(rasch).collect(),
+            ParameterPriors::default(),
+        ),
+    ];
+    for (kind, models, priors) in cases {
+        let sim = simulate(
+            &models,
+            &Simulation {
+                persons: 1500,
+                mean: 0.0,
+                sd: 1.2,
+                missing: 0.05,
+                seed: 17,
+            },
+        )
+        .unwrap();
+        let fit = |acceleration| {
+            calibrate(
+                &sim.responses,
+                &CalibrationSettings {
+                    model: kind,
+                    priors,
+                    acceleration,
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+        };
+        let (anderson, squarem) = (fit(Acceleration::Anderson), fit(Acceleration::Squarem));
+        assert!(anderson.converged() && squarem.converged(), "{kind:?}");
+        monotone(&anderson.history);
+        let objective = |f: &Calibration| f.log_likelihood + f.log_prior;
+        assert!(
+            (objective(&anderson) - objective(&squarem)).abs() < 1e-3,
+            "{kind:?}: {} vs {}",
+            objective(&anderson),
+            objective(&squarem)
+        );
+        eprintln!(
+            "{kind:?}: E-steps Anderson {}, SQUAREM {}",
+            anderson.e_steps, squarem.e_steps
+        );
     }
 }

@@ -742,7 +742,7 @@ def fit(
     upper_prior: tuple[float, float] | None = None,
     se: bool = False,
 ) -> Calibration:
-    """Calibrate items by marginal maximum likelihood (Bock–Aitkin EM, SQUAREM).
+    """Calibrate items by marginal maximum likelihood (Bock–Aitkin EM, Anderson-accelerated).
 
     ``data``: persons × items of model categories 0..K−1 (NaN = not administered); a
     DataFrame's columns become the item ids. ``model``: "rasch", "1pl", "2pl", "3pl",

@@ -7,7 +7,7 @@
   partitions' :class:`ExpectedCounts` (the Bock–Aitkin sufficient statistic, a sum over
   persons) are computed by the workers, sent back as bytes and merged in partition
   order, so the fit is deterministic and agrees with :func:`bagdar.fit` on the same data
-  to rounding (summation order). The M-step, SQUAREM and convergence checks run in the
+  to rounding (summation order). The M-step, the acceleration and convergence checks run in the
   Rust engine (``calibrate_with``), the same code as the local fit.
 
 Dask runs on whatever scheduler is active: a ``dask.distributed.Client`` if one exists,
