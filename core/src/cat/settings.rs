@@ -47,7 +47,12 @@ pub struct Selection {
     pub kl_points: usize,
 }
 
-crate::de::map_only_serde!(Selection);
+crate::de::map_only_serialize!(Selection);
+crate::de::object_deserialize!(Selection, deny_unknown_fields = true, {
+    criterion: Criterion = container,
+    kl_radius: f64 = container,
+    kl_points: usize = container,
+});
 
 impl Default for Selection {
     fn default() -> Self {
@@ -87,7 +92,11 @@ pub struct Length {
     pub max: Option<usize>,
 }
 
-crate::de::map_only_serde!(Length);
+crate::de::map_only_serialize!(Length);
+crate::de::object_deserialize!(Length, deny_unknown_fields = true, {
+    min: usize = container,
+    max: Option<usize> = default,
+});
 
 impl Default for Length {
     fn default() -> Self {
@@ -203,7 +212,15 @@ pub struct ClassificationRule {
     pub beta: f64,
 }
 
-crate::de::map_only_serde!(ClassificationRule);
+crate::de::map_only_serialize!(ClassificationRule);
+crate::de::object_deserialize!(ClassificationRule, deny_unknown_fields = true, {
+    scale: String = required,
+    cut: CutSource = required,
+    method: ClassificationMethod = default,
+    indifference: f64 = required,
+    alpha: f64 = required,
+    beta: f64 = required,
+});
 
 /// Interim estimation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -219,7 +236,12 @@ pub struct Estimation {
     pub start: Option<f64>,
 }
 
-crate::de::map_only_serde!(Estimation);
+crate::de::map_only_serialize!(Estimation);
+crate::de::object_deserialize!(Estimation, deny_unknown_fields = true, {
+    scoring: ScoringSettings = container,
+    fallback: Method = container,
+    start: Option<f64> = container,
+});
 
 impl Default for Estimation {
     fn default() -> Self {
@@ -279,7 +301,22 @@ pub struct CatSettings {
     pub classification: Vec<ClassificationRule>,
 }
 
-crate::de::map_only_serde!(CatSettings);
+crate::de::map_only_serialize!(CatSettings);
+crate::de::object_deserialize!(CatSettings, deny_unknown_fields = true, {
+    selection: Selection = container,
+    routing: Routing = container,
+    scales: Vec<String> = container,
+    length: Length = container,
+    scale_lengths: BTreeMap<String, Length> = container,
+    max_total: Option<usize> = container,
+    se_target: Option<f64> = container,
+    min_information: f64 = container,
+    estimation: Estimation = container,
+    content_targets: BTreeMap<String, f64> = container,
+    enemies: Vec<Vec<String>> = container,
+    exposure: Exposure = container,
+    classification: Vec<ClassificationRule> = container,
+});
 
 impl Default for CatSettings {
     fn default() -> Self {

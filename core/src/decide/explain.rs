@@ -60,7 +60,11 @@ pub struct ExplanationKey {
     pub arguments: BTreeMap<String, Argument>,
 }
 
-crate::de::map_only_serde!(ExplanationKey);
+crate::de::map_only_serialize!(ExplanationKey);
+crate::de::object_deserialize!(ExplanationKey, deny_unknown_fields = false, {
+    key: String = required,
+    arguments: BTreeMap<String, Argument> = required,
+});
 
 impl ExplanationKey {
     /// A key without arguments.
@@ -115,7 +119,11 @@ pub struct ExplanationText {
     pub counselor: Option<BTreeMap<String, String>>,
 }
 
-crate::de::map_only_serde!(ExplanationText);
+crate::de::map_only_serialize!(ExplanationText);
+crate::de::object_deserialize!(ExplanationText, deny_unknown_fields = true, {
+    student: BTreeMap<String, String> = required,
+    counselor: Option<BTreeMap<String, String>> = default,
+});
 
 /// The explanation texts (a data file).
 ///
@@ -145,7 +153,11 @@ pub struct Explanations {
     pub texts: BTreeMap<String, ExplanationText>,
 }
 
-crate::de::map_only_serde!(Explanations);
+crate::de::map_only_serialize!(Explanations);
+crate::de::object_deserialize!(Explanations, deny_unknown_fields = true, {
+    languages: Vec<String> = required,
+    texts: BTreeMap<String, ExplanationText> = required,
+});
 
 fn invalid(location: impl Into<String>, message: impl Into<String>) -> Error {
     Error::InvalidDecisionData {
