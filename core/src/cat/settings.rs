@@ -1,11 +1,12 @@
 //! CAT settings: a serde record (`data/CAT.md`), checked once against an instrument.
 
 use crate::error::{Error, Result};
+use crate::instrument::IdSet;
 use crate::instrument::{Cut, Instrument};
 use crate::quadrature::Quadrature;
 use crate::score::{Method, ScoringSettings};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 /// The item-selection criterion.
 ///
@@ -380,7 +381,7 @@ impl CatSettings {
                 format!("{} is not between 2 and 10000", s.kl_points),
             ));
         }
-        let mut seen = HashSet::new();
+        let mut seen = IdSet::default();
         for id in &self.scales {
             if instrument.scale_index(id).is_none() {
                 return Err(unknown("scale", id, "scales"));
@@ -455,12 +456,15 @@ impl CatSettings {
                 format!("{t} is not finite"),
             ));
         }
-        let areas: HashSet<&str> = instrument
+        let mut areas = IdSet::default();
+        for area in instrument
             .definition()
             .items
             .iter()
             .filter_map(|i| i.content_area.as_deref())
-            .collect();
+        {
+            areas.insert(area);
+        }
         for (area, p) in &self.content_targets {
             if !areas.contains(area.as_str()) {
                 return Err(unknown("content area", area, "content_targets"));
@@ -506,13 +510,13 @@ impl CatSettings {
                 }
             }
         }
-        let mut ruled = HashSet::new();
+        let mut ruled = IdSet::default();
         for (r, rule) in self.classification.iter().enumerate() {
             let at = |field: &str| format!("classification[{r}].{field}");
             if instrument.scale_index(&rule.scale).is_none() {
                 return Err(unknown("scale", &rule.scale, &at("scale")));
             }
-            if !ruled.insert(rule.scale.as_str()) {
+            if !ruled.insert(&rule.scale) {
                 return Err(Error::setting(
                     at("scale"),
                     format!("scale {} has two classification rules", rule.scale),
