@@ -169,19 +169,39 @@ fn invalid(location: impl Into<String>, message: impl Into<String>) -> Error {
 
 /// The `{name}` placeholders of a text.
 pub fn placeholders(text: &str) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
+    placeholder_names(text).0.into_iter().collect()
+}
+
+/// The `{name}` placeholders of a text as [`placeholders`] gives them (sorted, each
+/// once), kept in a list: the engine's own uses need no set type, which keeps its code
+/// out of the WebAssembly package.
+fn placeholder_names(text: &str) -> Names {
+    let mut out: Vec<String> = Vec::new();
     let mut rest = text;
     while let Some(start) = rest.find('{') {
         let after = &rest[start + 1..];
         match after.find('}') {
             Some(end) => {
-                out.insert(after[..end].to_string());
+                let name = &after[..end];
+                if let Err(at) = out.binary_search_by(|n| n.as_str().cmp(name)) {
+                    out.insert(at, name.to_string());
+                }
                 rest = &after[end + 1..];
             }
             None => break,
         }
     }
-    out
+    Names(out)
+}
+
+/// Sorted distinct placeholder names; `Debug` prints them as a set, as `BTreeSet` does.
+#[derive(PartialEq)]
+struct Names(Vec<String>);
+
+impl std::fmt::Debug for Names {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.debug_set().entries(&self.0).finish()
+    }
 }
 
 impl Explanations {
@@ -214,7 +234,7 @@ impl Explanations {
             }
         }
         for (key, t) in &texts.texts {
-            let mut reference: Option<(String, BTreeSet<String>)> = None;
+            let mut reference: Option<(String, Names)> = None;
             for (audience, map) in [
                 ("student", Some(&t.student)),
                 ("counselor", t.counselor.as_ref()),
@@ -227,7 +247,7 @@ impl Explanations {
                             format!("missing {language} text"),
                         ));
                     };
-                    let found = placeholders(text);
+                    let found = placeholder_names(text);
                     match &reference {
                         None => reference = Some((format!("{audience} {language}"), found)),
                         Some((where_, expected)) if *expected != found => {
@@ -276,7 +296,7 @@ impl Explanations {
             context: format!(" (explanation {})", key.key),
         })?;
         let mut out = template.clone();
-        for name in placeholders(template) {
+        for name in placeholder_names(template).0 {
             let value = key.arguments.get(&name).ok_or_else(|| {
                 invalid(
                     format!("{}, {language}", key.key),
@@ -341,5 +361,30 @@ impl Explanations {
         keys.iter()
             .map(|k| self.render(k, language, audience, instrument))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod names_tests {
+    use super::{Names, placeholder_names, placeholders};
+
+    /// The list gives the set's names, order and `Debug` text.
+    #[test]
+    fn placeholder_names_are_the_set() {
+        for text in [
+            "",
+            "no braces",
+            "{b} and {a} and {b}",
+            "{profile}: {chance} in 100, {chance}",
+            "{unclosed",
+            "{} {a}{a} {z}{é} {A}",
+            "}{x}{",
+        ] {
+            let set = placeholders(text);
+            let names = placeholder_names(text);
+            assert_eq!(names.0, set.iter().cloned().collect::<Vec<_>>(), "{text}");
+            assert_eq!(format!("{names:?}"), format!("{set:?}"), "{text}");
+            assert!(names == Names(set.into_iter().collect()));
+        }
     }
 }
