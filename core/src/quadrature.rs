@@ -17,7 +17,12 @@ pub struct Grid {
     pub max: f64,
 }
 
-crate::de::map_only_serde!(Grid);
+crate::de::map_only_serialize!(Grid);
+crate::de::object_deserialize!(Grid, deny_unknown_fields = true, {
+    points: usize = container,
+    min: f64 = container,
+    max: f64 = container,
+});
 
 impl Default for Grid {
     fn default() -> Self {

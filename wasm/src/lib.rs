@@ -200,17 +200,15 @@ impl Instrument {
         let batch = bagdar::decide::Decider::new(&self.inner, settings, norms)
             .and_then(|d| d.decide_batch(&coded, None, None))
             .map_err(to_js)?;
-        #[derive(Serialize)]
-        struct WithChecksum<'a> {
-            #[serde(flatten)]
-            batch: &'a bagdar::decide::BatchDecision,
-            #[serde(rename = "instrumentChecksum")]
-            instrument_checksum: &'a str,
-        }
-        to_value(&WithChecksum {
-            batch: &batch,
-            instrument_checksum: self.inner.checksum(),
-        })
+        // The batch's fields, then `instrumentChecksum` (as a `#[serde(flatten)]` wrapper
+        // gave them, without serde's flattening serializer in the package).
+        let value = to_value(&batch)?;
+        js_sys::Reflect::set(
+            &value,
+            &"instrumentChecksum".into(),
+            &self.inner.checksum().into(),
+        )?;
+        Ok(value)
     }
 
     /// The cut on a profile's composite meeting a target (JSON, e.g.

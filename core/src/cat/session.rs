@@ -28,7 +28,13 @@ pub struct CatResponse {
     pub timestamp: Option<String>,
 }
 
-crate::de::map_only_serde!(CatResponse);
+crate::de::map_only_serialize!(CatResponse);
+crate::de::object_deserialize!(CatResponse, deny_unknown_fields = true, {
+    item: String = required,
+    value: i64 = required,
+    category: u8 = required,
+    timestamp: Option<String> = default,
+});
 
 /// One option of the item to show.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,6 +105,7 @@ pub struct TraceStep {
 
 /// The serialized form, as read.
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Debug))]
 #[serde(remote = "Self", deny_unknown_fields)]
 struct SessionFile {
     format: String,
@@ -120,7 +127,18 @@ struct SessionFile {
     _estimates: serde::de::IgnoredAny,
 }
 
-crate::de::map_only_deserialize!(SessionFile);
+crate::de::object_deserialize!(SessionFile, deny_unknown_fields = true, {
+    format: String = required,
+    version: u32 = required,
+    instrument_checksum: String = required,
+    language: String = required,
+    seed: u64 = required,
+    settings: CatSettings = required,
+    responses: Vec<CatResponse> = required,
+    pending: Option<String> = default,
+    _stop: serde::de::IgnoredAny as "stop" = default,
+    _estimates: serde::de::IgnoredAny as "estimates" = default,
+});
 
 /// The serialized form, as written: [`SessionFile`]'s fields, the derived stop and
 /// estimates last.
@@ -638,5 +656,22 @@ impl CatSession {
             self.answer_value(&r.item, r.value, r.timestamp.clone())?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SessionFile;
+
+    /// The saved-session file is read as serde's derive read it (`crate::de`).
+    #[test]
+    fn session_file_reads_as_derived() {
+        let session = include_str!("../../../tests/golden/cat/demo-session.json");
+        let mut s: serde_json::Value = serde_json::from_str(session).unwrap();
+        s["responses"].as_array_mut().unwrap().truncate(2);
+        s["pending"] = serde_json::Value::from("VR01");
+        crate::de::tests::objects::check::<SessionFile>(&[&s.to_string()], |d| {
+            SessionFile::deserialize(d)
+        });
     }
 }

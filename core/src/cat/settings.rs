@@ -1,11 +1,12 @@
 //! CAT settings: a serde record (`data/CAT.md`), checked once against an instrument.
 
 use crate::error::{Error, Result};
+use crate::instrument::IdSet;
 use crate::instrument::{Cut, Instrument};
 use crate::quadrature::Quadrature;
 use crate::score::{Method, ScoringSettings};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 /// The item-selection criterion.
 ///
@@ -47,7 +48,12 @@ pub struct Selection {
     pub kl_points: usize,
 }
 
-crate::de::map_only_serde!(Selection);
+crate::de::map_only_serialize!(Selection);
+crate::de::object_deserialize!(Selection, deny_unknown_fields = true, {
+    criterion: Criterion = container,
+    kl_radius: f64 = container,
+    kl_points: usize = container,
+});
 
 impl Default for Selection {
     fn default() -> Self {
@@ -87,7 +93,11 @@ pub struct Length {
     pub max: Option<usize>,
 }
 
-crate::de::map_only_serde!(Length);
+crate::de::map_only_serialize!(Length);
+crate::de::object_deserialize!(Length, deny_unknown_fields = true, {
+    min: usize = container,
+    max: Option<usize> = default,
+});
 
 impl Default for Length {
     fn default() -> Self {
@@ -203,7 +213,15 @@ pub struct ClassificationRule {
     pub beta: f64,
 }
 
-crate::de::map_only_serde!(ClassificationRule);
+crate::de::map_only_serialize!(ClassificationRule);
+crate::de::object_deserialize!(ClassificationRule, deny_unknown_fields = true, {
+    scale: String = required,
+    cut: CutSource = required,
+    method: ClassificationMethod = default,
+    indifference: f64 = required,
+    alpha: f64 = required,
+    beta: f64 = required,
+});
 
 /// Interim estimation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -219,7 +237,12 @@ pub struct Estimation {
     pub start: Option<f64>,
 }
 
-crate::de::map_only_serde!(Estimation);
+crate::de::map_only_serialize!(Estimation);
+crate::de::object_deserialize!(Estimation, deny_unknown_fields = true, {
+    scoring: ScoringSettings = container,
+    fallback: Method = container,
+    start: Option<f64> = container,
+});
 
 impl Default for Estimation {
     fn default() -> Self {
@@ -279,7 +302,22 @@ pub struct CatSettings {
     pub classification: Vec<ClassificationRule>,
 }
 
-crate::de::map_only_serde!(CatSettings);
+crate::de::map_only_serialize!(CatSettings);
+crate::de::object_deserialize!(CatSettings, deny_unknown_fields = true, {
+    selection: Selection = container,
+    routing: Routing = container,
+    scales: Vec<String> = container,
+    length: Length = container,
+    scale_lengths: BTreeMap<String, Length> = container,
+    max_total: Option<usize> = container,
+    se_target: Option<f64> = container,
+    min_information: f64 = container,
+    estimation: Estimation = container,
+    content_targets: BTreeMap<String, f64> = container,
+    enemies: Vec<Vec<String>> = container,
+    exposure: Exposure = container,
+    classification: Vec<ClassificationRule> = container,
+});
 
 impl Default for CatSettings {
     fn default() -> Self {
@@ -343,7 +381,7 @@ impl CatSettings {
                 format!("{} is not between 2 and 10000", s.kl_points),
             ));
         }
-        let mut seen = HashSet::new();
+        let mut seen = IdSet::default();
         for id in &self.scales {
             if instrument.scale_index(id).is_none() {
                 return Err(unknown("scale", id, "scales"));
@@ -418,12 +456,15 @@ impl CatSettings {
                 format!("{t} is not finite"),
             ));
         }
-        let areas: HashSet<&str> = instrument
+        let mut areas = IdSet::default();
+        for area in instrument
             .definition()
             .items
             .iter()
             .filter_map(|i| i.content_area.as_deref())
-            .collect();
+        {
+            areas.insert(area);
+        }
         for (area, p) in &self.content_targets {
             if !areas.contains(area.as_str()) {
                 return Err(unknown("content area", area, "content_targets"));
@@ -469,13 +510,13 @@ impl CatSettings {
                 }
             }
         }
-        let mut ruled = HashSet::new();
+        let mut ruled = IdSet::default();
         for (r, rule) in self.classification.iter().enumerate() {
             let at = |field: &str| format!("classification[{r}].{field}");
             if instrument.scale_index(&rule.scale).is_none() {
                 return Err(unknown("scale", &rule.scale, &at("scale")));
             }
-            if !ruled.insert(rule.scale.as_str()) {
+            if !ruled.insert(&rule.scale) {
                 return Err(Error::setting(
                     at("scale"),
                     format!("scale {} has two classification rules", rule.scale),

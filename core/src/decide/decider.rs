@@ -122,7 +122,16 @@ pub struct DecisionSettings {
     pub norm_grouping: NormGrouping,
 }
 
-crate::de::map_only_serde!(DecisionSettings);
+crate::de::map_only_serialize!(DecisionSettings);
+crate::de::object_deserialize!(DecisionSettings, deny_unknown_fields = true, {
+    scoring: ScoringSettings = container,
+    composite: CompositeMethod = container,
+    tiers: Option<Tiers> = container,
+    cuts: BTreeMap<String, Cut> = container,
+    quality: QualitySettings = container,
+    focus_profile: Option<String> = container,
+    norm_grouping: NormGrouping = container,
+});
 
 impl Default for DecisionSettings {
     fn default() -> Self {

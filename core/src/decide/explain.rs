@@ -60,7 +60,11 @@ pub struct ExplanationKey {
     pub arguments: BTreeMap<String, Argument>,
 }
 
-crate::de::map_only_serde!(ExplanationKey);
+crate::de::map_only_serialize!(ExplanationKey);
+crate::de::object_deserialize!(ExplanationKey, deny_unknown_fields = false, {
+    key: String = required,
+    arguments: BTreeMap<String, Argument> = required,
+});
 
 impl ExplanationKey {
     /// A key without arguments.
@@ -115,7 +119,11 @@ pub struct ExplanationText {
     pub counselor: Option<BTreeMap<String, String>>,
 }
 
-crate::de::map_only_serde!(ExplanationText);
+crate::de::map_only_serialize!(ExplanationText);
+crate::de::object_deserialize!(ExplanationText, deny_unknown_fields = true, {
+    student: BTreeMap<String, String> = required,
+    counselor: Option<BTreeMap<String, String>> = default,
+});
 
 /// The explanation texts (a data file).
 ///
@@ -145,7 +153,11 @@ pub struct Explanations {
     pub texts: BTreeMap<String, ExplanationText>,
 }
 
-crate::de::map_only_serde!(Explanations);
+crate::de::map_only_serialize!(Explanations);
+crate::de::object_deserialize!(Explanations, deny_unknown_fields = true, {
+    languages: Vec<String> = required,
+    texts: BTreeMap<String, ExplanationText> = required,
+});
 
 fn invalid(location: impl Into<String>, message: impl Into<String>) -> Error {
     Error::InvalidDecisionData {
@@ -157,19 +169,39 @@ fn invalid(location: impl Into<String>, message: impl Into<String>) -> Error {
 
 /// The `{name}` placeholders of a text.
 pub fn placeholders(text: &str) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
+    placeholder_names(text).0.into_iter().collect()
+}
+
+/// The `{name}` placeholders of a text as [`placeholders`] gives them (sorted, each
+/// once), kept in a list: the engine's own uses need no set type, which keeps its code
+/// out of the WebAssembly package.
+fn placeholder_names(text: &str) -> Names {
+    let mut out: Vec<String> = Vec::new();
     let mut rest = text;
     while let Some(start) = rest.find('{') {
         let after = &rest[start + 1..];
         match after.find('}') {
             Some(end) => {
-                out.insert(after[..end].to_string());
+                let name = &after[..end];
+                if let Err(at) = out.binary_search_by(|n| n.as_str().cmp(name)) {
+                    out.insert(at, name.to_string());
+                }
                 rest = &after[end + 1..];
             }
             None => break,
         }
     }
-    out
+    Names(out)
+}
+
+/// Sorted distinct placeholder names; `Debug` prints them as a set, as `BTreeSet` does.
+#[derive(PartialEq)]
+struct Names(Vec<String>);
+
+impl std::fmt::Debug for Names {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.debug_set().entries(&self.0).finish()
+    }
 }
 
 impl Explanations {
@@ -177,9 +209,21 @@ impl Explanations {
     ///
     /// # Errors
     ///
-    /// As [`Explanations::from_json`] (never for the shipped file; a test checks it).
+    /// As [`Explanations::from_json`] (never for the shipped file). The file is read
+    /// without [`Explanations::from_json`]'s checks: a test runs them on it, and leaving
+    /// them out keeps their code out of the WebAssembly package.
     pub fn bundled() -> Result<Self> {
-        Explanations::from_json(BUNDLED_EXPLANATIONS)
+        Explanations::parse(BUNDLED_EXPLANATIONS)
+    }
+
+    /// The JSON, unchecked.
+    fn parse(text: &str) -> Result<Self> {
+        serde_json::from_str(text).map_err(|e| {
+            invalid(
+                format!("line {}, column {}", e.line(), e.column()),
+                e.to_string(),
+            )
+        })
     }
 
     /// Reads and checks explanation texts: every key of [`EXPLANATION_KEYS`] present,
@@ -190,19 +234,14 @@ impl Explanations {
     ///
     /// [`Error::InvalidDecisionData`] naming the key and language.
     pub fn from_json(text: &str) -> Result<Self> {
-        let texts: Explanations = serde_json::from_str(text).map_err(|e| {
-            invalid(
-                format!("line {}, column {}", e.line(), e.column()),
-                e.to_string(),
-            )
-        })?;
+        let texts = Explanations::parse(text)?;
         for key in EXPLANATION_KEYS {
             if !texts.texts.contains_key(key) {
                 return Err(invalid(key, "missing key"));
             }
         }
         for (key, t) in &texts.texts {
-            let mut reference: Option<(String, BTreeSet<String>)> = None;
+            let mut reference: Option<(String, Names)> = None;
             for (audience, map) in [
                 ("student", Some(&t.student)),
                 ("counselor", t.counselor.as_ref()),
@@ -215,7 +254,7 @@ impl Explanations {
                             format!("missing {language} text"),
                         ));
                     };
-                    let found = placeholders(text);
+                    let found = placeholder_names(text);
                     match &reference {
                         None => reference = Some((format!("{audience} {language}"), found)),
                         Some((where_, expected)) if *expected != found => {
@@ -264,7 +303,7 @@ impl Explanations {
             context: format!(" (explanation {})", key.key),
         })?;
         let mut out = template.clone();
-        for name in placeholders(template) {
+        for name in placeholder_names(template).0 {
             let value = key.arguments.get(&name).ok_or_else(|| {
                 invalid(
                     format!("{}, {language}", key.key),
@@ -329,5 +368,38 @@ impl Explanations {
         keys.iter()
             .map(|k| self.render(k, language, audience, instrument))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Names, placeholder_names, placeholders};
+
+    /// The shipped texts pass every check of `from_json`, and `bundled` (which skips
+    /// them) reads the same texts.
+    #[test]
+    fn bundled_texts_pass_the_checks() {
+        let checked = super::Explanations::from_json(super::BUNDLED_EXPLANATIONS).unwrap();
+        assert_eq!(super::Explanations::bundled().unwrap(), checked);
+    }
+
+    /// The list gives the set's names, order and `Debug` text.
+    #[test]
+    fn placeholder_names_are_the_set() {
+        for text in [
+            "",
+            "no braces",
+            "{b} and {a} and {b}",
+            "{profile}: {chance} in 100, {chance}",
+            "{unclosed",
+            "{} {a}{a} {z}{é} {A}",
+            "}{x}{",
+        ] {
+            let set = placeholders(text);
+            let names = placeholder_names(text);
+            assert_eq!(names.0, set.iter().cloned().collect::<Vec<_>>(), "{text}");
+            assert_eq!(format!("{names:?}"), format!("{set:?}"), "{text}");
+            assert!(names == Names(set.into_iter().collect()));
+        }
     }
 }

@@ -75,7 +75,14 @@ pub struct NormTable {
     pub sd: f64,
 }
 
-crate::de::map_only_serde!(NormTable);
+crate::de::map_only_serialize!(NormTable);
+crate::de::object_deserialize!(NormTable, deny_unknown_fields = true, {
+    sample_size: u64 = required,
+    scores: Vec<f64> = required,
+    counts: Vec<u64> = required,
+    mean: f64 = required,
+    sd: f64 = required,
+});
 
 fn round(x: f64) -> f64 {
     // Divide by the whole number of steps per unit so that k/100 is the nearest double
@@ -191,7 +198,12 @@ pub struct CompositeNorm {
     pub latent_sd: f64,
 }
 
-crate::de::map_only_serde!(CompositeNorm);
+crate::de::map_only_serialize!(CompositeNorm);
+crate::de::object_deserialize!(CompositeNorm, deny_unknown_fields = true, {
+    table: NormTable = required,
+    latent_mean: f64 = required,
+    latent_sd: f64 = required,
+});
 
 /// Who a norm group is: all students, or one language form and/or region.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
@@ -203,7 +215,11 @@ pub struct GroupLabel {
     pub region: Option<String>,
 }
 
-crate::de::map_only_serde!(GroupLabel);
+crate::de::map_only_serialize!(GroupLabel);
+crate::de::object_deserialize!(GroupLabel, deny_unknown_fields = true, {
+    language: Option<String> = container,
+    region: Option<String> = container,
+});
 
 /// The norm tables of one group.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -219,7 +235,13 @@ pub struct NormGroup {
     pub composites: BTreeMap<String, CompositeNorm>,
 }
 
-crate::de::map_only_serde!(NormGroup);
+crate::de::map_only_serialize!(NormGroup);
+crate::de::object_deserialize!(NormGroup, deny_unknown_fields = true, {
+    group: GroupLabel = required,
+    sample_size: u64 = required,
+    scales: BTreeMap<String, NormTable> = required,
+    composites: BTreeMap<String, CompositeNorm> = required,
+});
 
 /// Norms of an instrument, as stored in a data file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -237,7 +259,14 @@ pub struct Norms {
     pub groups: Vec<NormGroup>,
 }
 
-crate::de::map_only_serde!(Norms);
+crate::de::map_only_serialize!(Norms);
+crate::de::object_deserialize!(Norms, deny_unknown_fields = true, {
+    instrument: String = required,
+    instrument_checksum: String = required,
+    source: String = required,
+    date: String = required,
+    groups: Vec<NormGroup> = required,
+});
 
 impl Norms {
     /// Reads norms from JSON and checks the tables.

@@ -34,7 +34,17 @@ pub struct QualitySettings {
     pub min_seconds_per_item: f64,
 }
 
-crate::de::map_only_serde!(QualitySettings);
+crate::de::map_only_serialize!(QualitySettings);
+crate::de::object_deserialize!(QualitySettings, deny_unknown_fields = true, {
+    long_string_fraction: f64 = container,
+    long_string_min_items: usize = container,
+    long_string_scales: usize = container,
+    person_fit_threshold: f64 = container,
+    item_pairs: Vec<ItemPair> = container,
+    inconsistent_pairs: usize = container,
+    max_missing_fraction: f64 = container,
+    min_seconds_per_item: f64 = container,
+});
 
 impl Default for QualitySettings {
     fn default() -> Self {
@@ -105,7 +115,11 @@ pub struct ItemPair {
     pub second: String,
 }
 
-crate::de::map_only_serde!(ItemPair);
+crate::de::map_only_serialize!(ItemPair);
+crate::de::object_deserialize!(ItemPair, deny_unknown_fields = true, {
+    first: String = required,
+    second: String = required,
+});
 
 /// A data file of opposite-worded item pairs for one instrument
 /// (`data/quality/kasip-demo-pairs.json`).
@@ -121,7 +135,12 @@ pub struct ItemPairs {
     pub pairs: Vec<ItemPair>,
 }
 
-crate::de::map_only_serde!(ItemPairs);
+crate::de::map_only_serialize!(ItemPairs);
+crate::de::object_deserialize!(ItemPairs, deny_unknown_fields = true, {
+    instrument: String = required,
+    note: String = default,
+    pairs: Vec<ItemPair> = required,
+});
 
 impl ItemPairs {
     /// Reads the JSON data file.

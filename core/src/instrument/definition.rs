@@ -41,7 +41,20 @@ pub struct InstrumentDefinition {
     pub profiles: Vec<Profile>,
 }
 
-crate::de::map_only_serde!(InstrumentDefinition);
+crate::de::map_only_serialize!(InstrumentDefinition);
+crate::de::object_deserialize!(InstrumentDefinition, deny_unknown_fields = true, {
+    format_version: u32 = required,
+    id: String = required,
+    version: String = required,
+    title: Text = required,
+    description: Text = default,
+    demonstration: bool = default,
+    languages: Vec<String> = required,
+    option_sets: BTreeMap<String, Vec<AnswerOption>> = default,
+    scales: Vec<ScaleDefinition> = required,
+    items: Vec<ItemDefinition> = required,
+    profiles: Vec<Profile> = default,
+});
 
 /// What a scale measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, JsonSchema)]
@@ -72,7 +85,13 @@ pub struct ScaleDefinition {
     pub description: Text,
 }
 
-crate::de::map_only_serde!(ScaleDefinition);
+crate::de::map_only_serialize!(ScaleDefinition);
+crate::de::object_deserialize!(ScaleDefinition, deny_unknown_fields = true, {
+    id: String = required,
+    kind: ScaleKind = required,
+    name: Text = required,
+    description: Text = default,
+});
 
 /// One answer option.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -84,7 +103,11 @@ pub struct AnswerOption {
     pub text: Text,
 }
 
-crate::de::map_only_serde!(AnswerOption);
+crate::de::map_only_serialize!(AnswerOption);
+crate::de::object_deserialize!(AnswerOption, deny_unknown_fields = true, {
+    value: i64 = required,
+    text: Text = required,
+});
 
 /// An item.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -115,7 +138,18 @@ pub struct ItemDefinition {
     pub model: ItemModel,
 }
 
-crate::de::map_only_serde!(ItemDefinition);
+crate::de::map_only_serialize!(ItemDefinition);
+crate::de::object_deserialize!(ItemDefinition, deny_unknown_fields = true, {
+    id: String = required,
+    scale: String = required,
+    content_area: Option<String> = default,
+    reverse_keyed: bool = default,
+    stem: Text = required,
+    option_set: Option<String> = default,
+    options: Option<Vec<AnswerOption>> = default,
+    key: Option<i64> = default,
+    model: ItemModel = required,
+});
 
 /// A profession profile: a weighted composite of scales and a decision rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -137,7 +171,15 @@ pub struct Profile {
     pub tiers: Tiers,
 }
 
-crate::de::map_only_serde!(Profile);
+crate::de::map_only_serialize!(Profile);
+crate::de::object_deserialize!(Profile, deny_unknown_fields = true, {
+    id: String = required,
+    name: Text = required,
+    description: Text = default,
+    components: Vec<Component> = required,
+    cut: Cut = required,
+    tiers: Tiers = default,
+});
 
 /// One scale of a profile composite.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -149,7 +191,11 @@ pub struct Component {
     pub weight: f64,
 }
 
-crate::de::map_only_serde!(Component);
+crate::de::map_only_serialize!(Component);
+crate::de::object_deserialize!(Component, deny_unknown_fields = true, {
+    scale: String = required,
+    weight: f64 = required,
+});
 
 /// Where the cut on a composite lies.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -171,7 +217,11 @@ pub struct Tiers {
     pub not_indicated: f64,
 }
 
-crate::de::map_only_serde!(Tiers);
+crate::de::map_only_serialize!(Tiers);
+crate::de::object_deserialize!(Tiers, deny_unknown_fields = true, {
+    recommended: f64 = required,
+    not_indicated: f64 = required,
+});
 
 impl Default for Tiers {
     fn default() -> Self {

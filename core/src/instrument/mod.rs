@@ -14,7 +14,6 @@ use crate::model::ResponseFunction;
 use crate::response::{MISSING, ResponseMatrix};
 use crate::score::{Estimate, Scorer, ScoringSettings};
 use sha2::{Digest, Sha256};
-use std::collections::{HashMap, HashSet};
 
 /// The instrument format version this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -184,7 +183,8 @@ pub struct Instrument {
     checksum: String,
     items: Vec<ResponseFunction>,
     answer_scoring: Vec<AnswerScoring>,
-    item_index: HashMap<String, usize>,
+    /// Item positions sorted by item id (ids are unique), for [`Instrument::item_index`].
+    item_order: Vec<usize>,
     scale_items: Vec<Vec<usize>>,
     item_scale: Vec<usize>,
 }
@@ -258,12 +258,6 @@ impl Instrument {
         validate(&definition)?;
         let mut items = Vec::with_capacity(definition.items.len());
         let mut answer_scoring = Vec::with_capacity(definition.items.len());
-        let scale_position: HashMap<&str, usize> = definition
-            .scales
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.id.as_str(), i))
-            .collect();
         let mut scale_items = vec![Vec::new(); definition.scales.len()];
         let mut item_scale = Vec::with_capacity(definition.items.len());
         for (index, item) in definition.items.iter().enumerate() {
@@ -277,25 +271,26 @@ impl Instrument {
                     reverse: item.reverse_keyed,
                 },
             };
-            let scale = scale_position[item.scale.as_str()];
+            let scale = definition
+                .scales
+                .iter()
+                .position(|s| s.id == item.scale)
+                .expect("validated");
             scale_items[scale].push(index);
             item_scale.push(scale);
             items.push(f);
             answer_scoring.push(scoring);
         }
         let checksum = checksum(&definition);
-        let item_index = definition
-            .items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| (item.id.clone(), i))
-            .collect();
+        let mut item_order: Vec<usize> = (0..definition.items.len()).collect();
+        let ids = &definition.items;
+        crate::order::sort_indices(&mut item_order, &|a, b| ids[a].id.cmp(&ids[b].id));
         Ok(Instrument {
             definition,
             checksum,
             items,
             answer_scoring,
-            item_index,
+            item_order,
             scale_items,
             item_scale,
         })
@@ -327,7 +322,11 @@ impl Instrument {
 
     /// Position of an item id.
     pub fn item_index(&self, id: &str) -> Option<usize> {
-        self.item_index.get(id).copied()
+        let items = &self.definition.items;
+        self.item_order
+            .binary_search_by(|&i| items[i].id.as_str().cmp(id))
+            .ok()
+            .map(|k| self.item_order[k])
     }
 
     /// Position of a scale id.
@@ -611,7 +610,7 @@ fn validate(d: &InstrumentDefinition) -> Result<()> {
             "must list at least one language",
         ));
     }
-    let mut seen = HashSet::new();
+    let mut seen = IdSet::default();
     for l in &d.languages {
         if !seen.insert(l) {
             return Err(Error::DuplicateId {
@@ -634,9 +633,9 @@ fn validate(d: &InstrumentDefinition) -> Result<()> {
             "must list at least one scale",
         ));
     }
-    let mut scale_ids = HashSet::new();
+    let mut scale_ids = IdSet::default();
     for s in &d.scales {
-        if !scale_ids.insert(s.id.as_str()) {
+        if !scale_ids.insert(&s.id) {
             return Err(Error::DuplicateId {
                 kind: "scale",
                 id: s.id.clone(),
@@ -649,26 +648,26 @@ fn validate(d: &InstrumentDefinition) -> Result<()> {
             })?;
         }
     }
-    let mut item_ids = HashSet::new();
-    let mut items_per_scale: HashMap<&str, usize> = HashMap::new();
+    let mut item_ids = IdSet::default();
+    let mut scales_with_items = IdSet::default();
     for item in &d.items {
         if item.id.trim().is_empty() {
             return Err(Error::instrument("items", "an item has an empty id"));
         }
-        if !item_ids.insert(item.id.as_str()) {
+        if !item_ids.insert(&item.id) {
             return Err(Error::DuplicateId {
                 kind: "item",
                 id: item.id.clone(),
             });
         }
-        if !scale_ids.contains(item.scale.as_str()) {
+        if !scale_ids.contains(&item.scale) {
             return Err(Error::UnknownId {
                 kind: "scale",
                 id: item.scale.clone(),
                 context: format!(" (item {}, field scale)", item.id),
             });
         }
-        *items_per_scale.entry(item.scale.as_str()).or_default() += 1;
+        scales_with_items.insert(&item.scale);
         item.model.validate(&item.id)?;
         check_text(&item.stem, langs, || format!("item {}, stem", item.id))?;
         if let Some(options) = &item.options {
@@ -713,14 +712,14 @@ fn validate(d: &InstrumentDefinition) -> Result<()> {
         }
     }
     for s in &d.scales {
-        if !items_per_scale.contains_key(s.id.as_str()) {
+        if !scales_with_items.contains(&s.id) {
             return Err(Error::instrument(format!("scale {}", s.id), "has no items"));
         }
     }
-    let mut profile_ids = HashSet::new();
+    let mut profile_ids = IdSet::default();
     for p in &d.profiles {
         let location = format!("profile {}", p.id);
-        if !profile_ids.insert(p.id.as_str()) {
+        if !profile_ids.insert(&p.id) {
             return Err(Error::DuplicateId {
                 kind: "profile",
                 id: p.id.clone(),
@@ -733,16 +732,16 @@ fn validate(d: &InstrumentDefinition) -> Result<()> {
         if p.components.is_empty() {
             return Err(Error::instrument(&location, "has no components"));
         }
-        let mut component_scales = HashSet::new();
+        let mut component_scales = IdSet::default();
         for c in &p.components {
-            if !scale_ids.contains(c.scale.as_str()) {
+            if !scale_ids.contains(&c.scale) {
                 return Err(Error::UnknownId {
                     kind: "scale",
                     id: c.scale.clone(),
                     context: format!(" ({location}, components)"),
                 });
             }
-            if !component_scales.insert(c.scale.as_str()) {
+            if !component_scales.insert(&c.scale) {
                 return Err(Error::instrument(
                     format!("{location}, components"),
                     format!("scale {} appears twice", c.scale),
@@ -784,18 +783,41 @@ fn validate(d: &InstrumentDefinition) -> Result<()> {
     Ok(())
 }
 
+/// A set of ids kept as a list: the instrument's id sets are small, and a list keeps
+/// hashing code out of the WebAssembly package.
+#[derive(Default)]
+pub(crate) struct IdSet<'a>(Vec<&'a str>);
+
+impl<'a> IdSet<'a> {
+    /// Adds `id`; false when it was there already.
+    pub(crate) fn insert(&mut self, id: &'a str) -> bool {
+        if self.contains(id) {
+            false
+        } else {
+            self.0.push(id);
+            true
+        }
+    }
+
+    /// Whether `id` is in the set.
+    pub(crate) fn contains(&self, id: &str) -> bool {
+        self.0.contains(&id)
+    }
+}
+
 fn check_options(options: &[AnswerOption], langs: &[String], location: &str) -> Result<()> {
     if options.len() < 2 {
         return Err(Error::instrument(location, "needs at least two options"));
     }
-    let mut values = HashSet::new();
+    let mut values: Vec<i64> = Vec::with_capacity(options.len());
     for o in options {
-        if !values.insert(o.value) {
+        if values.contains(&o.value) {
             return Err(Error::instrument(
                 location,
                 format!("option value {} appears twice", o.value),
             ));
         }
+        values.push(o.value);
         check_text(&o.text, langs, || format!("{location}, option {}", o.value))?;
     }
     Ok(())

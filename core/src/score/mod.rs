@@ -97,7 +97,14 @@ pub struct ScoringSettings {
     pub standard_error: StandardError,
 }
 
-crate::de::map_only_serde!(ScoringSettings);
+crate::de::map_only_serialize!(ScoringSettings);
+crate::de::object_deserialize!(ScoringSettings, deny_unknown_fields = true, {
+    method: Method = container,
+    grid: Grid = container,
+    prior: Prior = container,
+    bounds: [f64; 2] = container,
+    standard_error: StandardError = container,
+});
 
 impl Default for ScoringSettings {
     fn default() -> Self {
