@@ -40,7 +40,7 @@ pub struct CalibrateArgs {
     /// parameter, more than the fit itself on long scales).
     #[arg(long)]
     no_standard_errors: bool,
-    /// Most EM cycles per scale.
+    /// Most EM iterations per scale (Anderson-accelerated by default).
     #[arg(long, default_value_t = 500)]
     max_iterations: usize,
     /// Multi-group calibration by the table's language column: each scale's items are

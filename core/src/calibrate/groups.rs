@@ -104,7 +104,7 @@ pub struct GroupCalibration {
     /// Estimated parameters: items (an invariant item once, a free one per group) and
     /// populations.
     pub parameters: usize,
-    /// Accelerated EM cycles run.
+    /// EM iterations run (Anderson iterations, SQUAREM cycles or plain EM steps).
     pub iterations: usize,
     /// E-steps run.
     pub e_steps: usize,

@@ -149,7 +149,7 @@ pub struct Calibration {
     pub parameters: usize,
     /// Number of persons with at least one response.
     pub persons: f64,
-    /// Accelerated EM cycles run.
+    /// EM iterations run (Anderson iterations, SQUAREM cycles or plain EM steps).
     pub iterations: usize,
     /// E-steps run (each a pass over the data).
     pub e_steps: usize,
