@@ -237,6 +237,22 @@ impl ResponseMatrix {
     }
 }
 
+/// The code Σ_j b_j·2^j of up to eight consecutive answers b_j to 0/1 items, or `None`
+/// when one of them is [`MISSING`] (the only value of such an item with its high bit
+/// set). The bytes are read as one little-endian word; multiplying it by
+/// Σ_j 2^(56 − 7j) moves b_j to bit 56 + j, and no two partial products share a bit, so
+/// nothing carries into the top byte. Used to pick one precomputed row (scoring) or one
+/// accumulator (the E-step) for a whole run of items.
+#[inline(always)]
+pub(crate) fn binary_code<const N: usize>(answers: &[u8]) -> Option<usize> {
+    const { assert!(N <= 8, "at most eight answers fit one word") };
+    let mut word = [0u8; 8];
+    word[..N].copy_from_slice(&answers[..N]);
+    let bytes = u64::from_le_bytes(word);
+    (bytes & 0x8080_8080_8080_8080 == 0)
+        .then(|| (bytes.wrapping_mul(0x0102_0408_1020_4080) >> 56) as usize)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::model::{MAX_CATEGORIES, ResponseCurve, ResponseFunction};
 use crate::posterior::exponentiate_window;
 use crate::quadrature::Quadrature;
-use crate::response::{MISSING, ResponseMatrix};
+use crate::response::{MISSING, ResponseMatrix, binary_code};
 use crate::score::LogTable;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -17,15 +17,6 @@ pub(crate) const CHUNK: usize = 512;
 /// Consecutive 0/1 items whose category-1 counts the E-step gathers by the code of the
 /// answers to all of them (see `add_patterns`).
 const QUAD: usize = 4;
-
-/// Σ_j b_j·2^j for the four 0/1 bytes b_j of `bytes` (little-endian): multiplying by
-/// Σ_j 2^(24 − 7j) moves b_j to bit 24 + j, and no two partial products share a bit, so
-/// nothing carries into the top byte.
-#[inline(always)]
-fn quad_code(bytes: u32) -> usize {
-    const _: () = assert!(QUAD == 4, "quad_code reads four answers");
-    (bytes.wrapping_mul(0x0102_0408) >> 24) as usize
-}
 
 /// Adds `values[window]` to each row of `target` starting at `starts` (rows of
 /// `values.len()`), 16 nodes at a time so that the block of `values` stays in registers
@@ -332,13 +323,8 @@ impl ExpectedCounts {
                 n_left_out += usize::from(absent & by_difference[i]);
             };
             for (g, &quad) in quads.iter().enumerate() {
-                let answers: [u8; QUAD] = row[g * QUAD..(g + 1) * QUAD]
-                    .try_into()
-                    .expect("a run of QUAD items");
-                let bytes = u32::from_le_bytes(answers);
-                // The items are 0/1, so a byte with its high bit set is MISSING.
-                if quad && bytes & 0x8080_8080 == 0 {
-                    let code = quad_code(bytes);
+                let code = binary_code::<QUAD>(&row[g * QUAD..]).filter(|_| quad);
+                if let Some(code) = code {
                     quad_rows[n_quads] = ((g << QUAD) + code) * q_len;
                     n_quads += usize::from(code != 0);
                 } else {

@@ -4,7 +4,7 @@ use super::{Estimate, Status};
 use crate::model::{MAX_CATEGORIES, ResponseCurve, ResponseFunction};
 use crate::posterior::{exponentiate_window, sum_map, sum_zip_in};
 use crate::quadrature::Quadrature;
-use crate::response::MISSING;
+use crate::response::{MISSING, binary_code};
 
 /// Nodes added per pass of [`LogTable::accumulate`]: the partial sums of one block of
 /// nodes stay in registers while every row of a person is added to them.
@@ -175,18 +175,12 @@ impl LogTable {
                 match *segment {
                     Segment::Single(i) => single(&mut gather, out, i),
                     Segment::Pack { item, sums } => {
-                        let answers: [u8; PACK] = responses[item..item + PACK]
-                            .try_into()
-                            .expect("a run of PACK items");
-                        let bytes = u64::from_le_bytes(answers);
-                        // The items are 0/1, so a byte with its high bit set is MISSING.
-                        if bytes & 0x8080_8080_8080_8080 != 0 {
+                        if let Some(code) = binary_code::<PACK>(&responses[item..]) {
+                            gather.push(out, sums + code * self.stride, code != 0);
+                        } else {
                             for i in item..item + PACK {
                                 single(&mut gather, out, i);
                             }
-                        } else {
-                            let code = pack_code(bytes);
-                            gather.push(out, sums + code * self.stride, code != 0);
                         }
                     }
                 }
@@ -220,15 +214,6 @@ fn count_missing_and_above_zero(responses: &[u8]) -> (usize, usize) {
         above_zero += usize::from(a);
     }
     (missing, above_zero)
-}
-
-/// Σ_j b_j·2^j for the eight 0/1 bytes b_j of `bytes` (little-endian): multiplying by
-/// Σ_j 2^(56 − 7j) moves b_j to bit 56 + j, and no two partial products share a bit, so
-/// nothing carries into the top byte.
-#[inline(always)]
-fn pack_code(bytes: u64) -> usize {
-    const _: () = assert!(PACK == 8, "pack_code reads eight answers");
-    (bytes.wrapping_mul(0x0102_0408_1020_4080) >> 56) as usize
 }
 
 /// Where B(θ_q) starts in [`LogTable::rows`].
@@ -363,10 +348,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pack_code_reads_every_subset_of_eight_answers() {
+    fn binary_code_reads_every_subset_of_eight_or_four_answers() {
         for code in 0..1usize << PACK {
             let answers: [u8; PACK] = std::array::from_fn(|j| (code >> j & 1) as u8);
-            assert_eq!(pack_code(u64::from_le_bytes(answers)), code);
+            assert_eq!(binary_code::<PACK>(&answers), Some(code));
+            assert_eq!(binary_code::<4>(&answers), Some(code & 15));
+            for j in 0..PACK {
+                let mut with_missing = answers;
+                with_missing[j] = MISSING;
+                assert_eq!(binary_code::<PACK>(&with_missing), None);
+                assert_eq!(binary_code::<4>(&with_missing).is_none(), j < 4);
+            }
         }
     }
 
